@@ -1,0 +1,55 @@
+"""Business calendar and case clock: pure functions, no Flask, no database, no I/O."""
+
+from provisioner.sla.calendar import BusinessCalendar, Closure, DayHours
+from provisioner.sla.calendar_file import (
+    CalendarError,
+    default_calendar,
+    default_calendar_text,
+    parse_calendar,
+)
+from provisioner.sla.clock import (
+    DAY_TARGETS,
+    HOUR_TARGETS,
+    IMPACT_PRIORITY,
+    PRIORITIES,
+    InvalidPause,
+    InvalidPriority,
+    Pause,
+    add_open_time,
+    clock_start,
+    describe_target,
+    due_at,
+    elapsed_fraction,
+    localize,
+    open_time_between,
+    parse_priority,
+    paused_open_time,
+    priority_for_impact,
+)
+
+__all__ = [
+    "DAY_TARGETS",
+    "HOUR_TARGETS",
+    "IMPACT_PRIORITY",
+    "PRIORITIES",
+    "BusinessCalendar",
+    "CalendarError",
+    "Closure",
+    "DayHours",
+    "InvalidPause",
+    "InvalidPriority",
+    "Pause",
+    "add_open_time",
+    "clock_start",
+    "default_calendar",
+    "default_calendar_text",
+    "describe_target",
+    "due_at",
+    "elapsed_fraction",
+    "localize",
+    "open_time_between",
+    "parse_calendar",
+    "parse_priority",
+    "paused_open_time",
+    "priority_for_impact",
+]

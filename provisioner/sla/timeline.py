@@ -1,0 +1,147 @@
+"""Opening intervals of a calendar compiled into sorted arrays of UTC microseconds.
+
+Every business day k has an interval ``[start[k], end[k])`` and ``cum[k]``, the open
+time before it. Open time between two instants is then a difference of two prefix
+sums, and adding open time is one bisection: no walking minute by minute. Arrays are
+built a few years at a time and rebuilt wider when a query falls outside them.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left, bisect_right
+from datetime import UTC, date, datetime, timedelta
+
+from provisioner.errors import ValidationError
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+US = timedelta(microseconds=1)
+DAY_US = 86_400_000_000
+# A calendar with no opening hours for this long is a mistake, not a slow desk.
+MAX_YEARS = 30
+
+
+class NoOpeningHours(ValidationError):
+    code = "no_opening_hours"
+
+
+def to_us(dt: datetime) -> int:
+    return (dt - EPOCH) // US
+
+
+class Timeline:
+    def __init__(self, calendar):
+        self.calendar = calendar
+        self.tz = calendar.tz
+        self.first_year = self.last_year = None
+
+    # -- building -----------------------------------------------------------------
+
+    def _build(self, first_year: int, last_year: int) -> None:
+        cal, tz = self.calendar, self.tz
+        first, last = date(first_year, 1, 1), date(last_year, 12, 31)
+        self.base_ord = first.toordinal()
+        starts, ends, cums, ordinals, opens_local = [], [], [], [], []
+        next_index = []  # per date: index of the first business day on or after it
+        total = 0
+        d = first
+        while d <= last:
+            next_index.append(len(starts))
+            hours = cal.hours_on(d)
+            if hours is not None:
+                s = to_us(datetime.combine(d, hours[0], tzinfo=tz))
+                e = to_us(datetime.combine(d, hours[1], tzinfo=tz))
+                starts.append(s)
+                ends.append(e)
+                cums.append(total)
+                ordinals.append(d.toordinal())
+                opens_local.append(hours)
+                total += e - s
+            d += timedelta(days=1)
+        self.first_year, self.last_year = first_year, last_year
+        self.starts, self.ends, self.cums = starts, ends, cums
+        self.cum_ends = [c + (e - s) for c, s, e in zip(cums, starts, ends, strict=True)]
+        self.ordinals, self.local_hours, self.next_index = ordinals, opens_local, next_index
+        self.lo_us = to_us(datetime.combine(first, datetime.min.time(), tzinfo=tz))
+        self.hi_us = to_us(datetime.combine(last, datetime.max.time(), tzinfo=tz))
+
+    def _cover(self, us: int, forward: int = 0) -> None:
+        """Make sure the arrays cover instant ``us`` plus ``forward`` more business days."""
+        if self.first_year is None:
+            year = (EPOCH + timedelta(microseconds=us)).year
+            self._build(year - 1, year + 2)
+        first, last = self.first_year, self.last_year
+        while True:
+            if us < self.lo_us + DAY_US:
+                first -= 2
+            elif us >= self.hi_us - 7 * DAY_US:
+                last += 2
+            else:
+                k = bisect_right(self.ends, us)
+                if k + forward < len(self.starts):
+                    return
+                last += 2
+            if last - first > MAX_YEARS:
+                raise NoOpeningHours(
+                    "The business calendar has no opening hours for years around this date.",
+                    fields={"calendar": "no opening hours"},
+                )
+            self._build(first, last)
+
+    # -- queries (all in UTC microseconds) ---------------------------------------
+
+    def clock_start(self, us: int) -> int:
+        """Rule 2: ``us`` if the desk is open then, else the next opening time."""
+        self._cover(us, 1)
+        k = bisect_right(self.ends, us)  # first interval whose closing is after us
+        s = self.starts[k]
+        return us if s <= us else s
+
+    def open_before(self, us: int) -> int:
+        """Open time from the start of the arrays up to ``us``."""
+        k = bisect_right(self.ends, us)
+        if k < len(self.starts) and self.starts[k] <= us:
+            return self.cums[k] + us - self.starts[k]
+        return self.cums[k] if k < len(self.cums) else self.cum_ends[-1]
+
+    def open_between(self, a: int, b: int) -> int:
+        if b <= a:
+            return 0
+        self._cover(a)
+        self._cover(b)
+        return self.open_before(b) - self.open_before(a)
+
+    def add_open(self, us: int, amount: int) -> int:
+        """Rule 3: the instant at which open time counted from ``us`` reaches ``amount``.
+
+        Landing exactly on a closing time gives that closing time (bisect_left).
+        """
+        if amount <= 0:
+            return us  # nothing to add: stay put, even at a closed instant
+        self._cover(us, 1)
+        target = self.open_before(us) + amount
+        while target > self.cum_ends[-1]:
+            self._cover(self.hi_us - 1, 400)
+            target = self.open_before(us) + amount
+        j = bisect_left(self.cum_ends, target)
+        return self.starts[j] + target - self.cums[j]
+
+    def add_business_days(self, us: int, days: int, local_time_us: int) -> int:
+        """Rule 4: wall-clock time ``local_time_us`` (after midnight) on the N-th
+        business day after the business day containing ``us``, kept inside its hours."""
+        self._cover(us, days + 1)
+        k = bisect_right(self.ends, us)
+        j = k + days
+        open_t, close_t = self.local_hours[j]
+        open_us = (open_t.hour * 3600 + open_t.minute * 60 + open_t.second) * 1_000_000
+        if local_time_us <= open_us:
+            return self.starts[j]
+        # Opening hours never contain a DST change, so wall-clock offsets within
+        # them are plain differences.
+        candidate = self.starts[j] + local_time_us - open_us
+        return min(candidate, self.ends[j])
+
+    def business_index(self, day: date) -> int:
+        """Index of the first business day on or after ``day``."""
+        us = to_us(datetime.combine(day, datetime.min.time(), tzinfo=self.tz))
+        self._cover(us, 1)
+        return self.next_index[day.toordinal() - self.base_ord]
