@@ -1,0 +1,68 @@
+"""The `provisioner` command: parse -> call one service -> print.
+
+Each command runs inside an application context built from PROVISIONER_*
+settings. A ProvisionerError becomes its message on stderr and exit code 1;
+click's usage errors exit 2.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+
+import click
+
+from provisioner.errors import ProvisionerError
+
+
+class AppContextGroup(click.Group):
+    """Creates the app once and runs every command inside its context."""
+
+    def invoke(self, ctx: click.Context):
+        from provisioner.app import create_app
+
+        if ctx.obj is None:
+            ctx.obj = create_app()
+        with ctx.obj.app_context():
+            try:
+                return super().invoke(ctx)
+            except ProvisionerError as exc:
+                click.echo(f"error: {exc.message}", err=True)
+                for field, problem in exc.fields.items():
+                    if isinstance(problem, list):
+                        for item in problem:
+                            click.echo(f"  {field}: {item}", err=True)
+                    elif problem and problem not in exc.message:
+                        click.echo(f"  {field}: {problem}", err=True)
+                sys.exit(1)
+
+
+def json_option(func):
+    """Adds --json; the command returns (data, human_text) and this prints one of them."""
+
+    @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+    @functools.wraps(func)
+    def wrapper(*args, as_json: bool, **kwargs):
+        data, text = func(*args, **kwargs)
+        if as_json:
+            click.echo(json.dumps(data, indent=2, default=str))
+        elif text:
+            click.echo(text)
+
+    return wrapper
+
+
+@click.group(cls=AppContextGroup)
+def main():
+    """Provisioner: domains, hosted DNS and web hosting for schools."""
+
+
+def _register_commands() -> None:
+    from provisioner.schools.cli import register as register_schools
+
+    register_schools(main)
+    # -- feature command groups below this line (one import and one call each) --
+
+
+_register_commands()

@@ -1,0 +1,10 @@
+"""Every model module, imported once so metadata and migrations see them all.
+
+Feature packages add their models module here (one line each).
+"""
+
+from provisioner.registry import models as registry_models  # noqa: F401
+from provisioner.schools import models as schools_models  # noqa: F401
+from provisioner.zones import models as zones_models  # noqa: F401
+
+# -- feature models below this line --

@@ -1,0 +1,46 @@
+"""The web layer: login, error mapping and every blueprint."""
+
+from __future__ import annotations
+
+from flask import Flask, redirect, url_for
+from flask_login import LoginManager, current_user
+from flask_wtf.csrf import CSRFProtect
+
+from provisioner.db import db
+from provisioner.schools.models import User
+
+login_manager = LoginManager()
+csrf = CSRFProtect()
+
+
+def register_web(app: Flask) -> None:
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Please log in to see that page."
+    csrf.init_app(app)
+
+    from provisioner.web import errors
+    from provisioner.web.api import api
+    from provisioner.web.auth import auth
+
+    errors.register(app)
+    app.register_blueprint(auth)
+    csrf.exempt(api)
+    app.register_blueprint(api)
+    # -- feature blueprints below this line (one import and one register each) --
+
+    @app.get("/")
+    def index():
+        if not current_user.is_authenticated:
+            return redirect(url_for("auth.login"))
+        if current_user.is_staff and "admin.schools" in app.view_functions:
+            return redirect(url_for("admin.schools"))
+        if "portal.home" in app.view_functions:
+            return redirect(url_for("portal.home"))
+        return redirect(url_for("auth.login"))
+
+
+@login_manager.user_loader
+def _load_user(user_id: str) -> User | None:
+    user = db.session.get(User, int(user_id))
+    return user if user and user.active else None

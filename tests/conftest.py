@@ -1,0 +1,198 @@
+"""Fixtures for the whole suite: a fresh app and database per test.
+
+PROVISIONER_TEST_DB=postgresql runs every test on the local PostgreSQL
+(one database per xdist worker, emptied between tests); the default is a
+fresh SQLite file per test.
+"""
+
+from __future__ import annotations
+
+import os
+
+import psycopg
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import text
+
+from provisioner.app import create_app
+from provisioner.db import db
+
+PG_ADMIN_URL = os.environ.get(
+    "PROVISIONER_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+TEST_PASSWORD = "correct-horse-battery"
+
+
+def backend() -> str:
+    return os.environ.get("PROVISIONER_TEST_DB", "sqlite")
+
+
+@pytest.fixture(scope="session")
+def pg_database_url(worker_id):
+    """A PostgreSQL database of this worker's own, created empty for the run."""
+    name = f"provisioner_test_{worker_id}"
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    base = PG_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://")
+    yield f"{base}/{name}"
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def _pg_schema(request):
+    """Creates the schema once per session on PostgreSQL."""
+    if backend() != "postgresql":
+        return None
+    url = request.getfixturevalue("pg_database_url")
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "test", "TESTING": True})
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+        db.engine.dispose()
+    return url
+
+
+@pytest.fixture
+def database_url(tmp_path, _pg_schema):
+    if _pg_schema:
+        return _pg_schema
+    return f"sqlite:///{tmp_path / 'test.sqlite'}"
+
+
+@pytest.fixture
+def app_config(tmp_path, database_url):
+    """Override or extend in a test module to change settings."""
+    return {
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SECRET_KEY": "test-secret",
+        "INSTANCE_PATH": str(tmp_path / "instance"),
+        "TESTING": True,
+        "WTF_CSRF_ENABLED": False,
+        "MAIL_FROM": "it@provider.example",
+    }
+
+
+@pytest.fixture
+def app(app_config):
+    app = create_app(app_config)
+    with app.app_context():
+        if backend() == "postgresql":
+            tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
+            db.session.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+            db.session.commit()
+        else:
+            db.create_all()
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    """Runs the `provisioner` CLI against this test's app: runner.invoke([...])."""
+    from provisioner.cli import main
+
+    class Runner:
+        def invoke(self, args, input=None):
+            return CliRunner().invoke(main, args, obj=app, input=input, catch_exceptions=False)
+
+    return Runner()
+
+
+@pytest.fixture
+def make_school(app):
+    from provisioner.schools.services import add_school
+
+    counter = iter(range(100000, 999999))
+
+    def make(urn=None, name=None, la="Essex"):
+        urn = urn or str(next(counter))
+        return add_school(urn, name or f"School {urn}", la)
+
+    return make
+
+
+@pytest.fixture
+def make_contact(app):
+    from provisioner.schools.services import add_contact
+
+    def make(school, email, *, nominated=True, role="slt", password=TEST_PASSWORD, name=None):
+        return add_contact(
+            school.urn,
+            name or email.split("@")[0].title(),
+            email,
+            role=role,
+            nominated=nominated,
+            password=password,
+        )
+
+    return make
+
+
+@pytest.fixture
+def make_technician(app):
+    from provisioner.schools.services import add_technician
+
+    def make(email="tech@provider.example", admin=False, password=TEST_PASSWORD):
+        return add_technician(email, email.split("@")[0].title(), admin=admin, password=password)
+
+    return make
+
+
+@pytest.fixture
+def api(client):
+    """api(user).get(path) / .post(path, json=...) with a fresh bearer token for that user."""
+    from provisioner.schools.services import create_token
+
+    class Api:
+        def __init__(self, token):
+            self.headers = {"Authorization": f"Bearer {token}"}
+
+        def get(self, path, **kw):
+            return client.get(path, headers=self.headers, **kw)
+
+        def post(self, path, **kw):
+            return client.post(path, headers=self.headers, **kw)
+
+        def put(self, path, **kw):
+            return client.put(path, headers=self.headers, **kw)
+
+        def delete(self, path, **kw):
+            return client.delete(path, headers=self.headers, **kw)
+
+    return lambda user: Api(create_token(user.email))
+
+
+@pytest.fixture
+def login(client):
+    """login(user) logs the test client in through the real login form."""
+
+    def do(user, password=TEST_PASSWORD):
+        response = client.post("/login", data={"email": user.email, "password": password})
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return response
+
+    return do
+
+
+def pytest_collection_modifyitems(config, items):
+    """On the PostgreSQL pass run only the tests that use a database.
+
+    Pure logic and server-only tests have nothing to learn from a second
+    database, so they run once, on the SQLite pass.
+    """
+    if backend() != "postgresql":
+        return
+    keep, drop = [], []
+    for item in items:
+        (keep if "app" in getattr(item, "fixturenames", ()) else drop).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
