@@ -9,7 +9,8 @@ from provisioner.registry.services import add_domain
 from provisioner.schools.models import School
 from provisioner.schools.services import add_contact, add_school, add_technician
 
-DEMO_PASSWORD = "demo-password-1"
+# Demo data only, printed by `make run`; real accounts get their own passwords.
+DEMO_PASSWORD = "demo-password-1"  # noqa: S105
 
 SCHOOLS = [
     (
