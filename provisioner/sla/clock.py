@@ -13,11 +13,12 @@ from datetime import date, datetime, timedelta
 
 from provisioner.errors import ValidationError
 from provisioner.sla.calendar import BusinessCalendar
-from provisioner.sla.timeline import EPOCH, to_us
+from provisioner.sla.timeline import to_us
 
 PRIORITIES = ("P1", "P2", "P3", "P4")
 HOUR_TARGETS = {"P1": timedelta(hours=4), "P2": timedelta(hours=8)}
 DAY_TARGETS = {"P3": 3, "P4": 5}
+_HOUR_US = {p: t // timedelta(microseconds=1) for p, t in HOUR_TARGETS.items()}
 # contract.md: the impact answer of a request sets its priority.
 IMPACT_PRIORITY = {
     "critical": "P1",
@@ -44,6 +45,8 @@ class Pause:
 
 
 def parse_priority(value: str) -> str:
+    if value in _HOUR_US or value in DAY_TARGETS:
+        return value
     text = str(value).strip().upper()
     if text in PRIORITIES:
         return text
@@ -76,12 +79,13 @@ def describe_target(priority: str) -> str:
 
 def _us(dt: datetime, cal: BusinessCalendar) -> int:
     if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=cal.tz)
+        dt = dt.replace(tzinfo=cal.timeline.tz)
     return to_us(dt)
 
 
 def _dt(us: int, cal: BusinessCalendar) -> datetime:
-    return (EPOCH + timedelta(microseconds=us)).astimezone(cal.tz)
+    seconds, micro = divmod(us, 1_000_000)
+    return datetime.fromtimestamp(seconds, cal.timeline.tz).replace(microsecond=micro)
 
 
 def localize(dt: datetime, cal: BusinessCalendar) -> datetime:
@@ -160,14 +164,9 @@ def paused_open_time(
 
 
 def _base_due_us(priority: str, start_us: int, cal: BusinessCalendar) -> int:
-    tl = cal.timeline
-    if priority in HOUR_TARGETS:
-        return tl.add_open(start_us, HOUR_TARGETS[priority] // timedelta(microseconds=1))
-    local = _dt(start_us, cal)
-    local_time_us = (
-        (local.hour * 60 + local.minute) * 60 + local.second
-    ) * 1_000_000 + local.microsecond
-    return tl.add_business_days(start_us, DAY_TARGETS[priority], local_time_us)
+    if priority in _HOUR_US:
+        return cal.timeline.add_open(start_us, _HOUR_US[priority])
+    return cal.timeline.add_business_days(start_us, DAY_TARGETS[priority])
 
 
 def _agreed_us(agreed: date | datetime, cal: BusinessCalendar) -> int:

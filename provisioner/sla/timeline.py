@@ -60,20 +60,27 @@ class Timeline:
         self.first_year, self.last_year = first_year, last_year
         self.starts, self.ends, self.cums = starts, ends, cums
         self.cum_ends = [c + (e - s) for c, s, e in zip(cums, starts, ends, strict=True)]
-        self.ordinals, self.local_hours, self.next_index = ordinals, opens_local, next_index
-        self.lo_us = to_us(datetime.combine(first, datetime.min.time(), tzinfo=tz))
-        self.hi_us = to_us(datetime.combine(last, datetime.max.time(), tzinfo=tz))
+        self.ordinals, self.next_index = ordinals, next_index
+        # opening time of each business day, in microseconds after local midnight
+        self.open_local = [
+            (o.hour * 3600 + o.minute * 60 + o.second) * 10**6 for o, _ in opens_local
+        ]
+        self.safe_lo = to_us(datetime.combine(first, datetime.min.time(), tzinfo=tz)) + DAY_US
+        self.safe_hi = to_us(datetime.combine(last, datetime.min.time(), tzinfo=tz)) - 7 * DAY_US
 
     def _cover(self, us: int, forward: int = 0) -> None:
         """Make sure the arrays cover instant ``us`` plus ``forward`` more business days."""
+        if self.first_year is not None and self.safe_lo <= us < self.safe_hi:
+            if bisect_right(self.ends, us) + forward < len(self.starts):
+                return  # the hot path: one range check and one bisection
         if self.first_year is None:
             year = (EPOCH + timedelta(microseconds=us)).year
             self._build(year - 1, year + 2)
         first, last = self.first_year, self.last_year
         while True:
-            if us < self.lo_us + DAY_US:
+            if us < self.safe_lo:
                 first -= 2
-            elif us >= self.hi_us - 7 * DAY_US:
+            elif us >= self.safe_hi:
                 last += 2
             else:
                 k = bisect_right(self.ends, us)
@@ -120,25 +127,23 @@ class Timeline:
         self._cover(us, 1)
         target = self.open_before(us) + amount
         while target > self.cum_ends[-1]:
-            self._cover(self.hi_us - 1, 400)
+            self._cover(self.safe_hi, 400)
             target = self.open_before(us) + amount
         j = bisect_left(self.cum_ends, target)
         return self.starts[j] + target - self.cums[j]
 
-    def add_business_days(self, us: int, days: int, local_time_us: int) -> int:
-        """Rule 4: wall-clock time ``local_time_us`` (after midnight) on the N-th
-        business day after the business day containing ``us``, kept inside its hours."""
+    def add_business_days(self, us: int, days: int) -> int:
+        """Rule 4: the clock time of ``us`` (an open instant) on the N-th business day
+        after its date, moved into that day's opening hours."""
         self._cover(us, days + 1)
         k = bisect_right(self.ends, us)
         j = k + days
-        open_t, close_t = self.local_hours[j]
-        open_us = (open_t.hour * 3600 + open_t.minute * 60 + open_t.second) * 1_000_000
-        if local_time_us <= open_us:
-            return self.starts[j]
         # Opening hours never contain a DST change, so wall-clock offsets within
-        # them are plain differences.
-        candidate = self.starts[j] + local_time_us - open_us
-        return min(candidate, self.ends[j])
+        # them are plain differences of UTC instants.
+        local_time = self.open_local[k] + max(0, us - self.starts[k])
+        if local_time <= self.open_local[j]:
+            return self.starts[j]
+        return min(self.starts[j] + local_time - self.open_local[j], self.ends[j])
 
     def business_index(self, day: date) -> int:
         """Index of the first business day on or after ``day``."""
