@@ -41,3 +41,10 @@ class ZoneNotFound(ProvisionerError):
 class ProviderError(ProvisionerError):
     code = "provider_error"
     status = 502
+
+
+class ZoneExists(ProvisionerError):
+    """create_zone for a zone the provider already holds."""
+
+    code = "zone_exists"
+    status = 409
