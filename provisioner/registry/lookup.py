@@ -6,6 +6,7 @@ from pathlib import Path
 
 from provisioner.registry.answers import Limiter, RegistryAnswer
 from provisioner.registry.errors import LookupFailed, NotRegistered, UnsupportedTld
+from provisioner.registry.names import normalise
 from provisioner.registry.rdap import DEFAULT_BOOTSTRAP, RdapBootstrap, RdapClient
 from provisioner.registry.whois_lookup import WhoisClient, load_servers
 
@@ -55,10 +56,15 @@ class RegistryLookup:
             raise rdap_error
         raise UnsupportedTld(name, name.rsplit(".", 1)[-1])
 
+    def lookup_domain(self, name: str) -> RegistryAnswer:
+        """Any name a user typed (www.school.la.sch.uk, Unicode...): checked, normalised and
+        looked up under its registrable name; public suffixes (sch.uk, co.uk) are refused."""
+        return self.lookup(normalise(name).registrable)
+
     def is_available(self, name: str) -> bool:
         """True if the registry has no record of `name` (free to register)."""
         try:
-            self.lookup(name)
+            self.lookup_domain(name)
         except NotRegistered:
             return True
         return False
