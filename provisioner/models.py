@@ -1,3 +1,4 @@
+# ruff: noqa: I001 - feature models are listed below the marker, in the order they were added
 """Every model module, imported once so metadata and migrations see them all.
 
 Feature packages add their models module here (one line each).
@@ -8,3 +9,4 @@ from provisioner.schools import models as schools_models  # noqa: F401
 from provisioner.zones import models as zones_models  # noqa: F401
 
 # -- feature models below this line --
+from provisioner.zones import history as zones_history  # noqa: F401,E402
