@@ -14,7 +14,7 @@ import dns.rdatatype
 import dns.zone
 
 from provisioner.zones.errors import ProviderError
-from provisioner.zones.records import Record
+from provisioner.zones.records import Record, from_rdataset
 
 
 def parse_server(server: str, default_port: int = 53) -> tuple[str, int]:
@@ -62,19 +62,6 @@ def to_rdataset(record: Record) -> dns.rdataset.Rdataset:
     return rds
 
 
-def name_text(name: dns.name.Name) -> str:
-    return name.to_text(omit_final_dot=True).lower()
-
-
-def record_from_rdataset(name: dns.name.Name, rds: dns.rdataset.Rdataset) -> Record:
-    return Record(
-        name=name_text(name),
-        type=dns.rdatatype.to_text(rds.rdtype),
-        ttl=rds.ttl,
-        values=tuple(sorted(rd.to_text() for rd in rds)),
-    )
-
-
 def records_from_zone(zone: dns.zone.Zone) -> tuple[tuple[Record, ...], int | None]:
     """Every rrset of a non-relativized dnspython zone as Records, sorted, and the serial."""
     records = []
@@ -82,7 +69,7 @@ def records_from_zone(zone: dns.zone.Zone) -> tuple[tuple[Record, ...], int | No
     for name, node in zone.nodes.items():
         absolute = name.derelativize(zone.origin)
         for rds in node.rdatasets:
-            records.append(record_from_rdataset(absolute, rds))
+            records.append(from_rdataset(absolute, rds))
             if rds.rdtype == dns.rdatatype.SOA and absolute == zone.origin:
                 serial = rds[0].serial
     records.sort()

@@ -20,5 +20,5 @@ def _load(name: str, file: str):
 bind = _load("zones_bind_server", "bind_server.py")
 bind_server = bind.bind_server
 bind_zone = bind.bind_zone
-# Loaded here so test modules can `from zones_plan_standin import ...`.
-_load("zones_plan_standin", "plan_standin.py")
+# Loaded here so test modules can `from zones_test_helpers import ...`.
+_load("zones_test_helpers", "helpers.py")

@@ -10,9 +10,11 @@ import dns.query
 import dns.rcode
 import pytest
 from zones_bind_server import free_port, minimal_zone, new_zone_name
-from zones_plan_standin import Change, Plan, diff, rec, without_soa
+from zones_test_helpers import creating, rec, without_soa
 
 from provisioner.zones.errors import ConflictError, ProviderError, ZoneNotFound
+from provisioner.zones.plan import inverse
+from provisioner.zones.plan import plan as planner
 from provisioner.zones.providers.rfc2136 import Rfc2136Provider, load_tsig_key
 
 ZONE_EXTRA = """\
@@ -65,7 +67,7 @@ def test_apply_plan_is_served_and_inverse_restores(provider, bind_server, zone):
         rec(f"new.{zone}", "AAAA", 300, "2001:db8::1"),
         rec(f"_sip._tcp.{zone}", "SRV", 300, f"10 5 5060 sip.{zone}."),
     }
-    plan = diff(zone, before.records, desired)
+    plan = planner(desired, before)
     result = provider.apply(plan)
 
     assert result.atomic and result.messages == 1
@@ -76,8 +78,7 @@ def test_apply_plan_is_served_and_inverse_restores(provider, bind_server, zone):
     assert without_soa(after.records) == desired
     assert after.serial > before.serial
 
-    inverse = diff(zone, after.records, before.records)
-    provider.apply(inverse)
+    provider.apply(inverse(plan))
     assert without_soa(provider.read_zone(zone).records) == without_soa(before.records)
     assert _served(bind_server, f"www.{zone}", "A") == ["192.0.2.10", "192.0.2.11"]
 
@@ -89,7 +90,7 @@ def test_concurrent_edit_between_plan_and_apply_conflicts_and_changes_nothing(
     desired = without_soa(before.records) - {
         rec(f"www.{zone}", "A", 300, "192.0.2.10", "192.0.2.11")
     } | {rec(f"www.{zone}", "A", 300, "192.0.2.99"), rec(f"api.{zone}", "A", 300, "192.0.2.5")}
-    plan = diff(zone, before.records, desired)
+    plan = planner(desired, before)
 
     # Someone edits www by hand after the plan was reviewed.
     bind_server.nsupdate(f"zone {zone}\nupdate add www.{zone}. 300 A 192.0.2.77")
@@ -105,10 +106,8 @@ def test_concurrent_edit_between_plan_and_apply_conflicts_and_changes_nothing(
 
 def test_concurrent_create_conflicts(provider, bind_server, zone):
     before = provider.read_zone(zone)
-    plan = diff(
-        zone,
-        before.records,
-        without_soa(before.records) | {rec(f"api.{zone}", "A", 300, "192.0.2.5")},
+    plan = planner(
+        without_soa(before.records) | {rec(f"api.{zone}", "A", 300, "192.0.2.5")}, before
     )
     bind_server.nsupdate(f"zone {zone}\nupdate add api.{zone}. 300 A 192.0.2.6")
     with pytest.raises(ConflictError, match=f"api.{zone} A changed"):
@@ -118,11 +117,10 @@ def test_concurrent_create_conflicts(provider, bind_server, zone):
 
 def test_concurrent_delete_conflicts(provider, bind_server, zone):
     before = provider.read_zone(zone)
-    plan = diff(
-        zone,
-        before.records,
+    plan = planner(
         without_soa(before.records) - {rec(f"old.{zone}", "CNAME", 300, f"www.{zone}.")}
         | {rec(f"x.{zone}", "A", 60, "192.0.2.1")},
+        before,
     )
     bind_server.nsupdate(f"zone {zone}\nupdate delete old.{zone}. CNAME")
     with pytest.raises(ConflictError, match=f"old.{zone} CNAME"):
@@ -137,7 +135,7 @@ def test_wrong_tsig_secret_is_a_clear_error(bind_server, zone):
     provider = Rfc2136Provider(bind_server.address, key_text=wrong, timeout=3.0)
     with pytest.raises(ProviderError, match="secret is wrong"):
         provider.read_zone(zone)
-    plan = Plan(zone, (Change(None, rec(f"x.{zone}", "A", 60, "192.0.2.1")),))
+    plan = creating(zone, rec(f"x.{zone}", "A", 60, "192.0.2.1"))
     with pytest.raises(ProviderError, match="secret is wrong.*nothing was changed"):
         provider.apply(plan)
     assert _served(bind_server, f"x.{zone}", "A") == []
@@ -151,7 +149,7 @@ def test_unknown_key_is_a_clear_error(bind_server, zone):
 
 
 def test_frozen_zone_refuses_with_clear_error(provider, bind_server, zone):
-    plan = Plan(zone, (Change(None, rec(f"x.{zone}", "A", 60, "192.0.2.1")),))
+    plan = creating(zone, rec(f"x.{zone}", "A", 60, "192.0.2.1"))
     bind_server.rndc("freeze", zone)
     try:
         with pytest.raises(ProviderError, match="REFUSED") as caught:
@@ -160,6 +158,15 @@ def test_frozen_zone_refuses_with_clear_error(provider, bind_server, zone):
     finally:
         bind_server.rndc("thaw", zone)
     assert _served(bind_server, f"x.{zone}", "A") == []
+
+
+def test_server_side_integrity_refusal_is_explained(provider, bind_server, zone):
+    # BIND refuses an in-zone MX target that has no address record.
+    plan = creating(zone, rec(f"m.{zone}", "MX", 60, f"10 nohost.{zone}."))
+    with pytest.raises(ProviderError, match="REFUSED") as caught:
+        provider.apply(plan)
+    assert "MX or SRV target without an address" in caught.value.message
+    assert _served(bind_server, f"m.{zone}", "MX") == []
 
 
 def test_zone_not_on_server(provider):
@@ -174,9 +181,7 @@ def test_create_zone_returns_existing_zone(provider, zone):
 
 
 def test_update_of_zone_the_server_does_not_serve(provider):
-    plan = Plan(
-        "absent.example.test", (Change(None, rec("x.absent.example.test", "A", 60, "192.0.2.1")),)
-    )
+    plan = creating("absent.example.test", rec("x.absent.example.test", "A", 60, "192.0.2.1"))
     with pytest.raises(ProviderError, match="NOTAUTH"):
         provider.apply(plan)
 
@@ -187,7 +192,7 @@ def test_plan_too_large_for_one_message_is_split_and_says_so(bind_server, zone):
     )
     live = provider.read_zone(zone)
     extra = {rec(f"h{i}.{zone}", "A", 300, f"198.51.100.{i}") for i in range(200)}
-    result = provider.apply(diff(zone, live.records, without_soa(live.records) | extra))
+    result = provider.apply(planner(without_soa(live.records) | extra, live))
     assert not result.atomic and result.messages > 1
     assert "not atomic" in result.detail
     assert extra <= set(provider.read_zone(zone).records)
@@ -200,7 +205,7 @@ def test_apex_ns_can_be_replaced(provider, bind_server, zone):
         rec(zone, "NS", 300, f"ns2.{zone}."),
         rec(f"ns2.{zone}", "A", 300, "127.0.0.1"),
     }
-    provider.apply(diff(zone, live.records, new))
+    provider.apply(planner(new, live))
     assert _served(bind_server, zone, "NS") == [f"ns2.{zone}."]
 
 
@@ -214,7 +219,7 @@ def test_silent_server_times_out_with_clear_error(zone, bind_server):
     provider = Rfc2136Provider(
         f"127.0.0.1:{listener.getsockname()[1]}", key_file=bind_server.key_file, timeout=0.3
     )
-    plan = Plan(zone, (Change(None, rec(f"x.{zone}", "A", 60, "192.0.2.1")),))
+    plan = creating(zone, rec(f"x.{zone}", "A", 60, "192.0.2.1"))
     try:
         with pytest.raises(ProviderError, match="did not answer the update within 0.3 s"):
             provider.apply(plan)
