@@ -63,6 +63,9 @@ def _register_commands() -> None:
 
     register_schools(main)
     # -- feature command groups below this line (one import and one call each) --
+    from provisioner.cases.cli import register as register_cases
+
+    register_cases(main)
     from provisioner.zones.cli import register as register_zones
 
     register_zones(main)

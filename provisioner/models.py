@@ -9,4 +9,6 @@ from provisioner.schools import models as schools_models  # noqa: F401
 from provisioner.zones import models as zones_models  # noqa: F401
 
 # -- feature models below this line --
+from provisioner.cases import models as cases_models  # noqa: F401,E402
 from provisioner.zones import history as zones_history  # noqa: F401,E402
+from provisioner.dns_requests import models as dns_requests_models  # noqa: F401,E402
