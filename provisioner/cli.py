@@ -63,6 +63,9 @@ def _register_commands() -> None:
 
     register_schools(main)
     # -- feature command groups below this line (one import and one call each) --
+    from provisioner.registry.cli import register as register_registry
+
+    register_registry(main)
     from provisioner.cases.cli import register as register_cases
 
     register_cases(main)

@@ -12,3 +12,4 @@ from provisioner.zones import models as zones_models  # noqa: F401
 from provisioner.cases import models as cases_models  # noqa: F401,E402
 from provisioner.zones import history as zones_history  # noqa: F401,E402
 from provisioner.dns_requests import models as dns_requests_models  # noqa: F401,E402
+from provisioner.registry import lifecycle_models  # noqa: F401,E402
