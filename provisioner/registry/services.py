@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from provisioner.db import db
@@ -92,8 +92,19 @@ def _owned(name: str, school: School) -> Conflict:
     )
 
 
-def list_domains(school_urn: str | None = None) -> list[Domain]:
+def list_domains(school_urn: str | None = None, search: str | None = None) -> list[Domain]:
     query = select(Domain).order_by(Domain.name)
     if school_urn:
         query = query.where(Domain.school_id == get_school(school_urn).id)
+    if search and search.strip():
+        like = f"%{search.strip().lower()}%"
+        query = query.where(or_(Domain.name.like(like), func.lower(Domain.unicode_name).like(like)))
     return list(db.session.scalars(query))
+
+
+def domains_of(school: School) -> list[Domain]:
+    return list(
+        db.session.scalars(
+            select(Domain).where(Domain.school_id == school.id).order_by(Domain.name)
+        )
+    )

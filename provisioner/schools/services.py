@@ -154,18 +154,41 @@ def update_contact(
     phone: str | None,
     role: str | None,
     nominated: bool,
+    password: str | None = None,
 ) -> User:
+    """Change a contact; an empty password keeps the current one."""
     name = v.clean_name(name)
     email = v.clean_email(email)
     contact_role = v.clean_contact_role(role)
+    password = v.clean_password(password)
     _check_email_free(email, exclude=contact)
     if nominated and not contact.nominated:
         _check_nomination_room(contact.school, exclude=contact)
     contact.name, contact.email, contact.contact_role = name, email, contact_role
     contact.phone = (phone or "").strip() or None
     contact.nominated = nominated
+    if password:
+        contact.password_hash = hash_password(password)
     _commit_or_conflict(f"{email} is already in use")
     return contact
+
+
+def get_contact(school: School, contact_id: int) -> User:
+    """A contact of this school; another school's contact is simply not found."""
+    contact = db.session.get(User, contact_id)
+    if contact is None or contact.school_id != school.id:
+        raise NotFound(
+            f"{school.name} has no contact number {contact_id}", fields={"contact": "unknown"}
+        )
+    return contact
+
+
+def list_staff() -> list[User]:
+    return list(
+        db.session.scalars(
+            select(User).where(User.role.in_((ROLE_ADMIN, ROLE_TECHNICIAN))).order_by(User.name)
+        )
+    )
 
 
 def add_technician(email: str, name: str, *, admin: bool = False, password: str | None = None):

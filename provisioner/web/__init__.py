@@ -20,13 +20,17 @@ def register_web(app: Flask) -> None:
     csrf.init_app(app)
 
     from provisioner.web import errors
+    from provisioner.web.admin import admin
     from provisioner.web.api import api
     from provisioner.web.auth import auth
+    from provisioner.web.portal import portal
 
     errors.register(app)
     app.register_blueprint(auth)
     csrf.exempt(api)
     app.register_blueprint(api)
+    app.register_blueprint(admin)
+    app.register_blueprint(portal)
     # -- feature blueprints below this line (one import and one register each) --
 
     @app.get("/")
