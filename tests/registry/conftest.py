@@ -6,6 +6,9 @@ registries send). Tests change `answers` to make a registry slow, broken or sile
 
 from __future__ import annotations
 
+import asyncio
+import email
+import email.policy
 import json
 import socket
 import socketserver
@@ -185,3 +188,44 @@ def whois_map(tmp_path, whois_server):
         )
     )
     return path
+
+
+class SmtpSink:
+    """A real SMTP server (aiosmtpd) on 127.0.0.1 that keeps what it receives."""
+
+    def __init__(self):
+        self.messages: list = []  # email.message.EmailMessage
+        self.envelopes: list[tuple[str, list[str]]] = []
+        self.port = 0
+        self._lock = threading.Lock()
+
+    @property
+    def url(self) -> str:
+        return f"smtp://127.0.0.1:{self.port}"
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        with self._lock:
+            self.messages.append(message)
+            self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp_server():
+    from aiosmtpd.smtp import SMTP
+
+    sink = SmtpSink()
+    loop = asyncio.new_event_loop()
+    # Our own loop rather than aiosmtpd's Controller, so port 0 (a free port) works.
+    server = loop.run_until_complete(
+        loop.create_server(lambda: SMTP(sink, hostname="localhost"), "127.0.0.1", 0)
+    )
+    sink.port = server.sockets[0].getsockname()[1]
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    yield sink
+    loop.call_soon_threadsafe(server.close)
+    loop.call_soon_threadsafe(loop.stop)
+    thread.join(5)
+    loop.close()
