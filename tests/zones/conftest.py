@@ -22,3 +22,7 @@ bind_server = bind.bind_server
 bind_zone = bind.bind_zone
 # Loaded here so test modules can `from zones_test_helpers import ...`.
 _load("zones_test_helpers", "helpers.py")
+
+moto = _load("zones_moto_server", "moto_server.py")
+moto_server = moto.moto_server
+moto_url = moto.moto_url
