@@ -164,6 +164,13 @@ class ReminderRun:
 
 
 @dataclass(frozen=True)
+class SchoolInfo:
+    id: int
+    urn: str
+    name: str
+
+
+@dataclass(frozen=True)
 class DueItem:
     domain_id: int
     name: str
@@ -258,7 +265,13 @@ def run_reminders(
     db.session.commit()
 
     due = due_reminders(today, slots)
-    schools = {s.id: s for s in db.session.scalars(select(School).where(School.id.in_(list(due))))}
+    # Plain values, not ORM objects: each commit below would expire and reload them.
+    schools = {
+        row.id: SchoolInfo(row.id, row.urn, row.name)
+        for row in db.session.execute(
+            select(School.id, School.urn, School.name).where(School.id.in_(list(due)))
+        )
+    }
     contacts: dict[int, list[str]] = defaultdict(list)
     for school_id, email in db.session.execute(
         select(User.school_id, User.email)
@@ -336,7 +349,7 @@ def _claim(items: list[DueItem], now: datetime) -> list[int] | None:
 
 
 def _reminder_message(
-    school: School, items: list[DueItem], to: list[str], cc: list[str], today: date, named: bool
+    school: SchoolInfo, items: list[DueItem], to: list[str], cc: list[str], today: date, named: bool
 ) -> Message:
     expired = [i for i in items if i.days_left < 0]
     if expired:
