@@ -72,6 +72,13 @@ def to_ascii(name: str) -> str:
                 original,
                 f"the label {label!r} may only hold letters, digits and inner hyphens",
             )
+        if label.startswith("xn--"):
+            try:
+                idna.decode(label)
+            except (idna.IDNAError, UnicodeError) as exc:
+                raise _invalid(
+                    original, f"the label {label!r} is not valid punycode ({exc})"
+                ) from exc
     result = ".".join(ascii_labels)
     if len(result) > MAX_NAME:
         raise _invalid(original, f"it is {len(result)} characters long (at most 253)")

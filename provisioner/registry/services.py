@@ -7,7 +7,7 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from provisioner.db import db
-from provisioner.errors import Conflict, DomainLimitReached, NotFound
+from provisioner.errors import Conflict, DomainLimitReached, NotFound, ValidationError
 from provisioner.registry.models import Domain
 from provisioner.registry.names import normalise, to_ascii
 from provisioner.schools.models import School, User
@@ -17,7 +17,7 @@ from provisioner.schools.services import get_school
 def get_domain(name: str) -> Domain:
     try:
         ascii_name = to_ascii(name)
-    except Exception:  # noqa: BLE001 - any bad name is simply not one of ours
+    except ValidationError:  # a malformed name is simply not one of ours
         ascii_name = name
     domain = db.session.scalar(select(Domain).where(Domain.name == ascii_name))
     if domain is None:

@@ -60,7 +60,7 @@ def list_schools(search: str | None = None) -> list[School]:
 def add_school(urn: str, name: str, local_authority: str | None = None) -> School:
     urn = v.clean_urn(urn)
     name = v.clean_name(name)
-    la = (local_authority or "").strip() or None
+    la = v.clean_optional(local_authority, "local_authority")
     if db.session.scalar(select(School.id).where(School.urn == urn)):
         raise Conflict(f"a school with URN {urn} already exists", fields={"urn": "already used"})
     school = School(urn=urn, name=name, local_authority=la)
@@ -70,8 +70,9 @@ def add_school(urn: str, name: str, local_authority: str | None = None) -> Schoo
 
 
 def update_school(school: School, name: str, local_authority: str | None) -> School:
-    school.name = v.clean_name(name)
-    school.local_authority = (local_authority or "").strip() or None
+    name = v.clean_name(name)
+    la = v.clean_optional(local_authority, "local_authority")
+    school.name, school.local_authority = name, la
     db.session.commit()
     return school
 
@@ -134,7 +135,7 @@ def add_contact(
     user = User(
         email=email,
         name=name,
-        phone=(phone or "").strip() or None,
+        phone=v.clean_optional(phone, "phone", limit=40),
         role=ROLE_CONTACT,
         school=school,
         contact_role=contact_role,
@@ -161,11 +162,12 @@ def update_contact(
     email = v.clean_email(email)
     contact_role = v.clean_contact_role(role)
     password = v.clean_password(password)
+    phone = v.clean_optional(phone, "phone", limit=40)
     _check_email_free(email, exclude=contact)
     if nominated and not contact.nominated:
         _check_nomination_room(contact.school, exclude=contact)
     contact.name, contact.email, contact.contact_role = name, email, contact_role
-    contact.phone = (phone or "").strip() or None
+    contact.phone = phone
     contact.nominated = nominated
     if password:
         contact.password_hash = hash_password(password)

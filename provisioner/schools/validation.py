@@ -9,7 +9,8 @@ from email_validator import EmailNotValidError, validate_email
 from provisioner.errors import ValidationError
 from provisioner.schools.models import CONTACT_ROLES
 
-URN_PATTERN = re.compile(r"^\d{6}$")
+# ASCII digits only: \d would also accept other scripts' digits.
+URN_PATTERN = re.compile(r"[0-9]{6}")
 
 # Free-text roles people type on the command line, mapped to our choices.
 ROLE_ALIASES = {
@@ -28,9 +29,18 @@ ROLE_ALIASES = {
 }
 
 
+def _text(value, field: str) -> str:
+    """JSON bodies can carry numbers or lists where text belongs; refuse them by name."""
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise ValidationError(f"{field} must be text", fields={field: "must be text"})
+    return value
+
+
 def clean_urn(urn: str | None) -> str:
-    urn = (urn or "").strip()
-    if not URN_PATTERN.match(urn):
+    urn = _text(urn, "urn").strip()
+    if not URN_PATTERN.fullmatch(urn):
         raise ValidationError(
             f"URN {urn!r} is not valid: a URN is exactly six digits, e.g. 123456",
             fields={"urn": "must be exactly six digits"},
@@ -39,7 +49,7 @@ def clean_urn(urn: str | None) -> str:
 
 
 def clean_name(value: str | None, field: str = "name", limit: int = 200) -> str:
-    value = (value or "").strip()
+    value = _text(value, field).strip()
     if not value:
         raise ValidationError(f"{field} is required", fields={field: "required"})
     if len(value) > limit:
@@ -50,8 +60,18 @@ def clean_name(value: str | None, field: str = "name", limit: int = 200) -> str:
     return value
 
 
+def clean_optional(value, field: str, limit: int = 120) -> str | None:
+    value = _text(value, field).strip()
+    if len(value) > limit:
+        raise ValidationError(
+            f"{field} is too long ({len(value)} characters, at most {limit})",
+            fields={field: f"at most {limit} characters"},
+        )
+    return value or None
+
+
 def clean_email(email: str | None) -> str:
-    email = (email or "").strip()
+    email = _text(email, "email").strip()
     try:
         result = validate_email(email, check_deliverability=False)
     except EmailNotValidError as exc:
