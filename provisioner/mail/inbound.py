@@ -89,7 +89,7 @@ def parse(
     if len(raw) > max_bytes:
         raise MailTooLarge(
             f"the message is {len(raw):,} bytes; the most we accept is {max_bytes:,} bytes",
-            fields={"size": len(raw)},
+            fields={"size": f"{len(raw)} bytes"},
         )
     if not raw.strip():
         raise MalformedMail("the message is empty")
