@@ -225,3 +225,35 @@ def test_domains_without_an_expiry_get_no_reminder(app, make_school, make_contac
     add_domain(school.urn, "delegated.essex.sch.uk")
     assert run(day(-7)).sent == {}
     assert smtp_server.messages == []
+
+
+def test_a_school_claimed_by_another_run_midway_is_left_to_it(
+    app, school_with_domains, make_school, make_contact, smtp_server
+):
+    other = make_school(urn="115009", name="Other School")
+    make_contact(other, "head@other.example")
+    domain = add_domain(other.urn, "other.essex.sch.uk")
+    domain.expires_on = EXPIRY
+    db.session.commit()
+    other_domain_id = domain.id
+
+    def send_and_race(message):
+        # While this run mails St Mary's, another run claims Other School's reminder.
+        send_mail(message)
+
+        def rival():
+            with app.app_context():
+                db.session.add(
+                    ReminderSent(domain_id=other_domain_id, expiry_date=EXPIRY, slot=-30)
+                )
+                db.session.commit()
+                db.session.remove()
+
+        t = threading.Thread(target=rival)
+        t.start()
+        t.join(30)
+
+    result = lifecycle.run_reminders(day(-30), send_and_race)
+    assert result.sent == {"115001": ["stmarys.essex.sch.uk", "stmarys.org.uk"]}
+    assert result.claimed_elsewhere == ["115009"]
+    assert len(smtp_server.messages) == 1
