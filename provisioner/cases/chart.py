@@ -50,6 +50,9 @@ def percent_met_svg(rows) -> str:
             parts.append(
                 f'<rect x="{x:.1f}" y="{y:.1f}" width="{bar_w - 1:.1f}" height="{h:.1f}" '
                 f'fill="{COLOURS[priority]}"><title>{escape(label)}</title></rect>'
+                # the value over the bar, so 0% shows too
+                f'<text x="{x + (bar_w - 1) / 2:.1f}" y="{y - 3:.1f}" text-anchor="middle" '
+                f'font-size="9">{row.percent_met:.0f}%</text>'
             )
         parts.append(
             f'<text x="{LEFT + i * group_w + group_w / 2:.1f}" y="{HEIGHT - BOTTOM + 16}" '

@@ -357,6 +357,8 @@ def link_operation(case: Case, text: str, data: dict | None = None, *, public=Tr
 
 def timeline(case: Case, viewer) -> list[CaseEvent]:
     """The case's events the viewer may see: schools never see internal notes."""
+    # By time, then by order written: scans and imports may record past instants.
+    events = sorted(case.events, key=lambda e: (e.at, e.id or 0))
     if viewer is not None and viewer.is_staff:
-        return list(case.events)
-    return [e for e in case.events if e.public]
+        return events
+    return [e for e in events if e.public]
