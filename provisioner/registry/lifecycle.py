@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import and_, delete, select, update
+from sqlalchemy import and_, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from provisioner.db import db, utcnow
@@ -311,7 +311,11 @@ def run_reminders(
         try:
             send_mail(message)
         except MailError as exc:
-            db.session.execute(delete(ReminderSent).where(ReminderSent.id.in_(claim_ids)))
+            db.session.execute(
+                delete(ReminderSent)
+                .where(ReminderSent.id.in_(claim_ids))
+                .execution_options(synchronize_session=False)
+            )
             db.session.commit()
             run.failed[school.urn] = exc.message
             failures += 1
@@ -322,6 +326,7 @@ def run_reminders(
             update(ReminderSent)
             .where(ReminderSent.id.in_(claim_ids))
             .values(sent_at=utcnow(), recipients=", ".join(to + cc))
+            .execution_options(synchronize_session=False)
         )
         db.session.commit()
         run.sent[school.urn] = [i.name for i in items]
@@ -334,16 +339,15 @@ def run_reminders(
 def _claim(items: list[DueItem], now: datetime) -> list[int] | None:
     """Claim every reminder in one transaction; None if another run holds any of them."""
     rows = [
-        ReminderSent(domain_id=i.domain_id, expiry_date=i.expiry, slot=i.slot, claimed_at=now)
+        {"domain_id": i.domain_id, "expiry_date": i.expiry, "slot": i.slot, "claimed_at": now}
         for i in items
     ]
-    db.session.add_all(rows)
+    # A Core-style bulk insert: no ORM objects pile up in the session over 1,000 schools.
     try:
-        db.session.flush()
+        ids = list(db.session.scalars(insert(ReminderSent).returning(ReminderSent.id), rows))
     except IntegrityError:
         db.session.rollback()
         return None
-    ids = [r.id for r in rows]
     db.session.commit()
     return ids
 
