@@ -270,4 +270,3 @@ def report_svg():
     _staff()
     rows = sla_report(request.args.get("from") or None, request.args.get("to") or None)
     return Response(percent_met_svg(rows), mimetype="image/svg+xml")
-

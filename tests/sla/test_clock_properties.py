@@ -111,3 +111,34 @@ def test_0830_stays_0830_across_both_dst_changes():
     assert clock_start(datetime(2027, 3, 27, 23, 0, tzinfo=UTC), CAL) == datetime(
         2027, 3, 30, 7, 30, tzinfo=UTC
     )
+
+
+def _open_time_oracle(a: datetime, b: datetime) -> timedelta:
+    """Independent check: walk the dates and overlap [a, b) with each day's hours."""
+    total = timedelta()
+    day = a.astimezone(LONDON).date() - timedelta(days=1)
+    while day <= b.astimezone(LONDON).date():
+        hours = CAL.hours_on(day)
+        if hours:
+            start = datetime.combine(day, hours[0], tzinfo=LONDON)
+            end = datetime.combine(day, hours[1], tzinfo=LONDON)
+            overlap = min(end, b) - max(start, a)
+            if overlap > timedelta(0):
+                total += overlap
+        day += timedelta(days=1)
+    return total
+
+
+@settings(max_examples=200, deadline=None)
+@given(a=received_times, minutes=st.integers(0, 20 * 24 * 60))
+def test_open_time_matches_a_day_by_day_walk(a, minutes):
+    b = a + timedelta(minutes=minutes)
+    assert open_time_between(a, b, CAL) == _open_time_oracle(a, b)
+
+
+@settings(max_examples=200, deadline=None)
+@given(received=received_times, priority=priorities)
+def test_due_is_inside_opening_hours_or_at_closing(received, priority):
+    due = due_at(priority, received, CAL).astimezone(LONDON)
+    hours = CAL.hours_on(due.date())
+    assert hours is not None and hours[0] <= due.time() <= hours[1]
