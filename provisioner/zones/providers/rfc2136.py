@@ -22,6 +22,7 @@ import dns.name
 import dns.query
 import dns.rcode
 import dns.rdatatype
+import dns.rrset
 import dns.tsig
 import dns.update
 import dns.xfr
@@ -166,16 +167,20 @@ class Rfc2136Provider:
         return ApplyResult(atomic=len(parts) == 1, messages=len(parts), detail=detail)
 
     def _message(self, zone: str, changes: tuple) -> dns.update.UpdateMessage:
+        # Record sets are built directly rather than through UpdateMessage.present/add,
+        # whose per-call lookups cost more than the rendering for large plans.
         msg = dns.update.UpdateMessage(abs_name(zone), keyring=self.key, keyname=self.key.name)
         for change in changes:
-            rec = change.existing or change.desired
+            existing, desired = change.existing, change.desired
+            rec = existing or desired
             name = abs_name(rec.name)
-            if change.existing is None:
-                msg.absent(name, rec.type)
-            else:
-                msg.present(name, *rdatas(change.existing))
-        for change in changes:
-            _add_update(msg, zone, change.existing, change.desired)
+            rdtype = dns.rdatatype.from_text(rec.type)
+            old = rdatas(existing) if existing else None
+            if old is None:  # "RRset does not exist" (RFC 2136 2.4.3)
+                msg.prerequisite.append(_rrset(name, rdtype, rdclass=dns.rdataclass.NONE))
+            else:  # "RRset exists (value dependent)" (2.4.2): exactly these values
+                msg.prerequisite.append(_rrset(name, rdtype, 0, old))
+            msg.update.extend(_updates(zone, name, rdtype, rec, old, desired))
         return msg
 
     def _split(self, zone: str, changes: tuple) -> list[_Part]:
@@ -283,25 +288,29 @@ class Rfc2136Provider:
         )
 
 
-def _add_update(msg: dns.update.UpdateMessage, zone: str, existing, desired) -> None:
-    rec = desired or existing
-    name = abs_name(rec.name)
-    rdtype = dns.rdatatype.from_text(rec.type)
-    apex = rec.name == zone
+def _rrset(name, rdtype, ttl=0, rds=(), rdclass=dns.rdataclass.IN, deleting=None):
+    rrset = dns.rrset.RRset(name, rdclass, rdtype, deleting=deleting)
+    rrset.update_ttl(ttl)
+    for rd in rds:
+        rrset.add(rd)
+    return rrset
+
+
+def _updates(zone: str, name, rdtype, rec: Record, old, desired) -> list:
+    delete_rrset = _rrset(name, rdtype, deleting=dns.rdataclass.ANY)
     if desired is None:
-        msg.delete(name, rdtype)
-    elif existing is None:
-        msg.add(name, desired.ttl, *rdatas(desired))
-    elif apex and rdtype == dns.rdatatype.NS:
+        return [delete_rrset]
+    new = rdatas(desired)
+    add = _rrset(name, rdtype, desired.ttl, new)
+    if old is None:
+        return [add]
+    if rdtype == dns.rdatatype.SOA:
+        return [add]  # an SOA add replaces the SOA
+    if rec.name == zone and rdtype == dns.rdatatype.NS:
         # Deleting the whole apex NS rrset is ignored by servers (RFC 2136 3.4.2.4):
-        # add the new set first, then remove the old values one by one.
-        msg.delete(name, rdtype)  # ignored at the apex, kept for TTL-only changes elsewhere
-        msg.add(name, desired.ttl, *rdatas(desired))
-        gone = set(rdatas(existing)) - set(rdatas(desired))
+        # add the new set, then remove the old values that are no longer wanted.
+        gone = [rd for rd in old if rd not in set(new)]
         if gone:
-            msg.delete(name, *gone)
-    elif rdtype == dns.rdatatype.SOA:
-        msg.add(name, desired.ttl, *rdatas(desired))  # an SOA add replaces the SOA
-    else:
-        msg.delete(name, rdtype)
-        msg.add(name, desired.ttl, *rdatas(desired))
+            return [add, _rrset(name, rdtype, 0, gone, deleting=dns.rdataclass.NONE)]
+        return [add]
+    return [delete_rrset, add]
