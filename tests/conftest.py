@@ -30,7 +30,8 @@ def backend() -> str:
 @pytest.fixture(scope="session")
 def pg_database_url(worker_id):
     """A PostgreSQL database of this worker's own, created empty for the run."""
-    name = f"provisioner_test_{worker_id}"
+    # The pid too: several test runs on one machine (helpers, CI) must not share it.
+    name = f"provisioner_test_{worker_id}_{os.getpid()}"
     with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{name}"')
@@ -185,16 +186,20 @@ def login(client):
 
 
 def pytest_collection_modifyitems(config, items):
-    """On the PostgreSQL pass run only the tests that use a database.
+    """Each pass runs the tests that have something to learn from its database.
 
-    Pure logic and server-only tests have nothing to learn from a second
-    database, so they run once, on the SQLite pass.
+    On the PostgreSQL pass: only the tests that use a database (pure logic and
+    server-only tests run once, on the SQLite pass). On the SQLite pass: all but
+    the `postgres_only` ones (row locks, concurrency), which are deselected, not
+    skipped, since they do run, on the other pass.
     """
-    if backend() != "postgresql":
-        return
+    if backend() == "postgresql":
+        wanted = lambda item: "app" in getattr(item, "fixturenames", ())  # noqa: E731
+    else:
+        wanted = lambda item: item.get_closest_marker("postgres_only") is None  # noqa: E731
     keep, drop = [], []
     for item in items:
-        (keep if "app" in getattr(item, "fixturenames", ()) else drop).append(item)
+        (keep if wanted(item) else drop).append(item)
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep
