@@ -9,6 +9,7 @@ result says, per server, whether it caught up and what it still lacked.
 
 from __future__ import annotations
 
+import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -78,21 +79,71 @@ def expectations(plan) -> list[Expectation]:
     return out
 
 
-def check(server: str, expectation: Expectation, timeout: float = 2.0) -> bool:
-    """Does this server serve the expectation authoritatively right now?"""
-    host, port = parse_server(server)
-    qname = abs_name(expectation.name)
+def _query(expectation: Expectation) -> dns.message.Message:
     rdtype = dns.rdatatype.from_text(expectation.type)
-    query = dns.message.make_query(qname, rdtype)
-    response, _ = dns.query.udp_with_fallback(query, host, timeout=timeout, port=port)
+    return dns.message.make_query(abs_name(expectation.name), rdtype)
+
+
+def _serves(response: dns.message.Message, expectation: Expectation) -> bool:
     if not response.flags & dns.flags.AA:
-        return False
+        return False  # not authoritative (REFUSED, a referral, a cache): not proof
     if response.rcode() not in (dns.rcode.NOERROR, dns.rcode.NXDOMAIN):
         return False
-    rrset = response.get_rrset(response.answer, qname, dns.rdataclass.IN, rdtype)
+    question = response.question[0]
+    rrset = response.get_rrset(response.answer, question.name, dns.rdataclass.IN, question.rdtype)
     if expectation.record is None:
         return rrset is None
     return same_rrset(expectation.record, rrset)
+
+
+def check(server: str, expectation: Expectation, timeout: float = 2.0) -> bool:
+    """Does this server serve the expectation authoritatively right now? (UDP, then TCP
+    when the answer is truncated)"""
+    host, port = parse_server(server)
+    query = _query(expectation)
+    response, _ = dns.query.udp_with_fallback(query, host, timeout=timeout, port=port)
+    return _serves(response, expectation)
+
+
+def check_many(
+    server: str, expectations: list[Expectation], timeout: float = 2.0, window: int = 64
+) -> list[bool]:
+    """check() for many expectations, with up to `window` UDP queries in flight on one
+    socket; truncated or unanswered ones are asked again one by one (TCP fallback)."""
+    host, port = parse_server(server)
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    results: list[bool | None] = [None] * len(expectations)
+    with socket.socket(family, socket.SOCK_DGRAM) as sock:
+        sock.connect((host, port))
+        for start in range(0, len(expectations), window):
+            waiting = {}
+            for offset, exp in enumerate(expectations[start : start + window]):
+                query = _query(exp)
+                query.id = (start + offset) % 65536
+                waiting[query.id] = (start + offset, query)
+                sock.send(query.to_wire())
+            deadline = time.monotonic() + timeout
+            while waiting and (left := deadline - time.monotonic()) > 0:
+                sock.settimeout(left)
+                try:
+                    wire = sock.recv(65535)
+                except TimeoutError:
+                    break
+                try:
+                    response = dns.message.from_wire(wire)
+                except dns.exception.DNSException:
+                    continue  # garbage is not an answer; the query is retried below
+                found = waiting.get(response.id)
+                if found is None or not found[1].is_response(response):
+                    continue
+                del waiting[response.id]
+                index = found[0]
+                if not response.flags & dns.flags.TC:
+                    results[index] = _serves(response, expectations[index])
+    for index, result in enumerate(results):
+        if result is None:
+            results[index] = check(server, expectations[index], timeout)
+    return results  # type: ignore[return-value]
 
 
 def verify(
@@ -103,7 +154,7 @@ def verify(
     first_delay: float = 0.05,
     max_delay: float = 2.0,
     query_timeout: float = 2.0,
-    checker: Callable[[str, Expectation, float], bool] = check,
+    checker: Callable[[str, list[Expectation], float], list[bool]] = check_many,
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
 ) -> VerifyResult:
@@ -125,18 +176,14 @@ def verify(
             if server in finished:
                 continue
             attempts[server] += 1
-            still = []
-            for i, exp in enumerate(pending[server]):
-                try:
-                    served = checker(server, exp, query_timeout)
-                except (dns.exception.DNSException, OSError) as exc:
-                    errors[server] = f"{type(exc).__name__}: {exc}".rstrip(": ")
-                    still.extend(pending[server][i:])
-                    break
-                if not served:
-                    still.append(exp)
+            try:
+                served = checker(server, pending[server], query_timeout)
+            except (dns.exception.DNSException, OSError) as exc:
+                errors[server] = f"{type(exc).__name__}: {exc}".rstrip(": ")
+                still = pending[server]
             else:
                 errors[server] = ""
+                still = [exp for exp, ok in zip(pending[server], served, strict=True) if not ok]
             pending[server] = still
             if not still:
                 finished[server] = clock() - start

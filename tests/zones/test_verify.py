@@ -93,7 +93,7 @@ def test_backoff_grows_and_is_capped(setup):
         timeout=10,
         first_delay=0.5,
         max_delay=2.0,
-        checker=lambda server, exp, t: False,
+        checker=lambda server, exps, t: [False] * len(exps),
         clock=lambda: now[0],
         sleep=sleep,
     )
@@ -108,3 +108,17 @@ def test_no_nameservers_or_bad_address_is_an_error(setup):
         verify(plan, [])
     with pytest.raises(ProviderError, match="port 'x' is not a number"):
         verify(plan, ["127.0.0.1:x"])
+
+
+def test_many_record_sets_and_a_truncated_answer_are_verified(bind_server):
+    zone = new_zone_name()
+    bind_server.add_zone(zone, minimal_zone(zone))
+    provider = Rfc2136Provider(bind_server.address, key_file=bind_server.key_file)
+    live = provider.read_zone(zone)
+    big_txt = rec(f"big.{zone}", "TXT", 300, *(f'"{i:03d}{"x" * 200}"' for i in range(5)))
+    many = {rec(f"h{i}.{zone}", "A", 300, f"198.51.100.{i}") for i in range(200)}
+    plan = planner(without_soa(live.records) | many | {big_txt}, live)
+    provider.apply(plan)
+    # The TXT answer (over 1,000 bytes) is truncated over UDP and fetched again over TCP.
+    result = verify(plan, [bind_server.address], timeout=5)
+    assert result.ok and result.servers[0].attempts == 1
