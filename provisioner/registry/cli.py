@@ -4,31 +4,20 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 import click
-from flask import current_app
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from provisioner.registry import lifecycle
-from provisioner.registry.expiry import Outcome, RateLimiter
-from provisioner.registry.lookup import RegistryLookup
+from provisioner.registry import scheduled
+from provisioner.registry.expiry import Outcome
+from provisioner.registry.scheduled import LONDON
 from provisioner.registry.services import get_domain, list_domains
-
-LONDON = ZoneInfo("Europe/London")
 
 
 def register(main: click.Group) -> None:
     main.add_command(whois_group)
     main.add_command(reminders_group)
-
-
-def build_lookup(config: dict) -> RegistryLookup:
-    limiter = RateLimiter(float(config.get("REGISTRY_MIN_INTERVAL", 0.5)))
-    return RegistryLookup.from_config(
-        config, limiter=limiter, timeout=float(config.get("REGISTRY_TIMEOUT", 10))
-    )
 
 
 @click.group("whois")
@@ -41,12 +30,10 @@ def whois_group():
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
 def whois_refresh(names: tuple[str, ...], as_json: bool):
     """Look up the expiry date of the given domains (default: every managed domain)."""
-    config = current_app.config
     domains = [get_domain(n) for n in names] if names else list_domains()
     if not domains:
         click.echo("no managed domains")
         return
-    lookup = build_lookup(config)
     console = Console(stderr=True)
     with Progress(
         TextColumn("checking expiry dates"),
@@ -58,11 +45,8 @@ def whois_refresh(names: tuple[str, ...], as_json: bool):
         disable=as_json,
     ) as progress:
         task = progress.add_task("refresh", total=len({d.registrable_name for d in domains}))
-        results = lifecycle.refresh_expiry(
-            domains,
-            lookup.lookup,
-            workers=int(config.get("REGISTRY_WORKERS", 8)),
-            progress=lambda done, total, name: progress.update(task, completed=done),
+        results = scheduled.refresh_expiry_dates(
+            domains, progress=lambda done, total, name: progress.update(task, completed=done)
         )
     by_name = {r.name: r for r in results}
     rows = []
@@ -108,15 +92,8 @@ def reminders_group():
 @click.pass_context
 def reminders_run(ctx: click.Context, today: datetime | None, as_json: bool):
     """Send the renewal reminders due that day: one email per school."""
-    from provisioner.mail.outbound import send_mail
-
     day = today.date() if today else datetime.now(LONDON).date()
-    run = lifecycle.run_reminders(
-        day,
-        send_mail,
-        slots=lifecycle.slots_from_config(current_app.config),
-        escalate=lifecycle.open_expiry_case,
-    )
+    run = scheduled.send_due_reminders(day)
     if as_json:
         click.echo(
             json.dumps(

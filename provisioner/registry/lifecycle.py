@@ -302,7 +302,7 @@ def run_reminders(
         if not to:
             run.failed[school.urn] = "no nominated contacts and no technicians to write to"
             continue
-        claim_ids = _claim(items, now)
+        claim_ids = _claim(items, utcnow())
         if claim_ids is None:
             run.claimed_elsewhere.append(school.urn)
             continue

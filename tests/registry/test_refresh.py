@@ -11,9 +11,9 @@ from sqlalchemy import select
 from provisioner.db import db
 from provisioner.errors import Forbidden, ValidationError
 from provisioner.registry import lifecycle
-from provisioner.registry.cli import build_lookup
 from provisioner.registry.lifecycle_models import ExpiryCheck
 from provisioner.registry.models import Domain
+from provisioner.registry.scheduled import build_lookup
 from provisioner.registry.services import add_domain
 
 NOW = datetime(2026, 11, 29, 8, 0, tzinfo=UTC)
