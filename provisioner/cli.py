@@ -72,6 +72,9 @@ def _register_commands() -> None:
     from provisioner.zones.cli import register as register_zones
 
     register_zones(main)
+    from provisioner.jobs.cli import register as register_jobs
+
+    register_jobs(main)
 
 
 _register_commands()

@@ -32,6 +32,9 @@ def register_web(app: Flask) -> None:
     app.register_blueprint(admin)
     app.register_blueprint(portal)
     # -- feature blueprints below this line (one import and one register each) --
+    from provisioner.web.operations import operations
+
+    app.register_blueprint(operations)
     from provisioner.web.cases_api import register as register_cases
 
     register_cases(app)

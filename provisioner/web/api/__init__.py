@@ -53,3 +53,4 @@ def json_body() -> dict:
 
 
 from provisioner.web.api import core, openapi  # noqa: E402,F401 - routes register on import
+from provisioner.web.api import operations  # noqa: E402,F401
