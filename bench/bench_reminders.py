@@ -1,7 +1,8 @@
 """`reminders run` over 10,000 domains at 1,000 schools, SMTP (aiosmtpd) on loopback:
-wall time and peak memory (process RSS), beside the floor of sending the same number
-of messages with bare smtplib (no database, no templates). The ratio to the floor is
-the cost of our claims, queries and templates on top of SMTP itself.
+wall time and peak memory (process RSS), beside the floor of sending mail of the same
+shape with bare smtplib (no database, no templates), timed on a sample of 300 messages
+and scaled to the same count. The ratio to the floor is the cost of our claims,
+queries and templates on top of SMTP itself.
 
 Every domain is due (its expiry falls on one of the slots), so the run sends one email
 per school listing its ten domains: 1,000 emails.
@@ -192,10 +193,11 @@ def main():
             second = time.perf_counter() - start
             assert again.reminders == 0
 
-        floor = smtp_floor(port, args.schools)
+        sample = min(args.schools, 300)
+        floor = smtp_floor(port, sample) * args.schools / sample
         rows = [
             (f"reminders run: {run.reminders} reminders in {len(run.sent)} emails", wall, None),
-            (f"floor: bare smtplib, {args.schools} messages", floor, wall / floor),
+            (f"floor: bare smtplib, {args.schools} messages (scaled)", floor, wall / floor),
             ("second run (nothing due, all claimed)", second, second / wall),
         ]
         for label, seconds, ratio in rows:
