@@ -9,6 +9,9 @@ equal record sets compare equal.
 
 from __future__ import annotations
 
+import functools
+import ipaddress
+import re
 from dataclasses import dataclass
 
 import dns.name
@@ -52,6 +55,7 @@ def make(name: str, rtype: str, ttl: int, values) -> Record:
     return Record(name, rtype.upper(), int(ttl), tuple(sorted(set(values))))
 
 
+@functools.lru_cache(maxsize=256)
 def zone_origin(zone: str) -> dns.name.Name:
     return dns.name.from_text(zone, dns.name.root)
 
@@ -77,10 +81,62 @@ def parse_value(rtype: str, text: str, zone: str) -> dns.rdata.Rdata:
     )
 
 
+# Values already in the exact form dnspython prints skip its (slow, char-by-char)
+# parser: IPv4 and IPv6 addresses, TXT strings of printable ASCII without quotes
+# or backslashes (at most 255 each), and lower-case absolute host names with
+# 16-bit numbers. tests/zones/test_records.py checks the shortcut against the parser.
+_OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+_CANONICAL_A = re.compile(rf"^{_OCTET}(?:\.{_OCTET}){{3}}$")
+_TXT_STRING = r'"[\x20\x21\x23-\x5b\x5d-\x7e]{0,255}"'
+_CANONICAL_TXT = re.compile(rf"^{_TXT_STRING}(?: {_TXT_STRING})*$")
+# Absolute lower-case host names, and 16-bit numbers without leading zeros.
+_LABEL = r"[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?"
+_HOST = rf"(?:{_LABEL}\.)+"
+_U16 = r"(?:0|[1-9][0-9]{0,4})"
+_CANONICAL_NAMED = {
+    "CNAME": re.compile(rf"^{_HOST}$"),
+    "NS": re.compile(rf"^{_HOST}$"),
+    "PTR": re.compile(rf"^{_HOST}$"),
+    "MX": re.compile(rf"^{_U16} {_HOST}$"),
+    "SRV": re.compile(rf"^{_U16} {_U16} {_U16} {_HOST}$"),
+}
+
+
+def _already_canonical(rtype: str, text: str) -> bool:
+    if rtype == "A":
+        return _CANONICAL_A.match(text) is not None
+    if rtype == "TXT":
+        return _CANONICAL_TXT.match(text) is not None
+    named = _CANONICAL_NAMED.get(rtype)
+    if named is not None:
+        return (
+            named.match(text) is not None
+            and len(text.rsplit(" ", 1)[-1]) <= 254
+            and all(int(n) <= 65535 for n in text.split()[:-1])
+        )
+    if rtype == "AAAA" and not text.startswith("::") and "%" not in text:
+        # dnspython prints IPv4-mapped and -compatible forms (all starting '::')
+        # its own way and refuses scope ids ('%eth0'); otherwise it compresses
+        # exactly like the ipaddress module.
+        try:
+            return str(ipaddress.IPv6Address(text)) == text
+        except ValueError:
+            return False
+    return False
+
+
+def canonical_value(rtype: str, text: str, zone: str) -> str:
+    """The canonical text of one presentation-format value (raises on bad input)."""
+    if _already_canonical(rtype, text):
+        return text
+    return canonical_text(parse_value(rtype, text, zone))
+
+
 def from_text(name: str, rtype: str, ttl: int, values, zone: str) -> Record:
     """A Record from presentation-format values, as a provider reads them
     (Route 53 values, a zone file line); names in values may be relative to zone."""
-    return make(name, rtype, ttl, (canonical_text(parse_value(rtype, v, zone)) for v in values))
+    rtype = rtype.upper()
+    return make(name, rtype, ttl, (canonical_value(rtype, v, zone) for v in values))
 
 
 def from_rdataset(name: dns.name.Name | str, rdataset: dns.rdataset.Rdataset) -> Record:

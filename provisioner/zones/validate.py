@@ -38,6 +38,7 @@ _TXT_CHUNK = 255
 _TARGET_TOKEN = {"CNAME": 0, "NS": 0, "PTR": 0, "MX": 1, "SRV": 3}
 _HOST_TARGET_TYPES = ("CNAME", "MX", "NS", "SRV")
 _ACTIONS = ("add", "replace", "delete")
+_MAIL_AUTH = re.compile(r"v\s*=\s*(spf1|dmarc1)", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -99,10 +100,8 @@ def owner_name(name: str, zone: str) -> str:
 
 
 def _check_owner_labels(full: str, zone: str) -> None:
-    try:
-        dns.name.from_text(full + ".")
-    except dns.exception.DNSException as exc:
-        raise _Bad(f"'{full}' is not a valid name ({_reason(exc)})") from exc
+    if len(full) > 253:  # 255 octets on the wire
+        raise _Bad(f"'{full}' is not a valid name (longer than 255 octets)")
     own = full[: -len(zone)].rstrip(".").split(".") if full != zone else []
     for index, label in enumerate(own):
         if label == "*":
@@ -111,10 +110,10 @@ def _check_owner_labels(full: str, zone: str) -> None:
             continue
         if "*" in label:
             raise _Bad(f"'{label}': a wildcard '*' must be a whole label on its own")
-        if not _LABEL.match(label):
+        if not _LABEL.match(label) or len(label) > 63:
             raise _Bad(
                 f"label '{label}' may only hold letters, digits, hyphens and underscores,"
-                " and may not start or end with a hyphen"
+                " may not start or end with a hyphen, and is at most 63 long"
             )
 
 
@@ -157,9 +156,10 @@ def parse_values(name: str, rtype: str, values, zone: str) -> tuple[tuple[str, .
         if not isinstance(value, str) or not value.strip():
             raise _Bad(f"value {value!r} is empty or not a string")
         rdata = _parse_one(rtype, value.strip(), zone)
-        warnings += check_rdata(name, rtype, rdata, zone)
+        text = canonical_text(rdata)
+        warnings += check_value(name, rtype, text, zone)
         warnings += _relative_target_warning(rtype, value.strip(), zone)
-        texts.append(canonical_text(rdata))
+        texts.append(text)
     return tuple(sorted(set(texts))), warnings
 
 
@@ -193,23 +193,25 @@ def txt_rdata(text: str) -> dns.rdata.Rdata:
 
 def txt_joined(value: str) -> str:
     """The strings of a canonical TXT value joined, as mail software reads them."""
+    if "\\" not in value:  # no escapes: the strings are exactly what sits between quotes
+        return "".join(value.split('"')[1::2])
     rdata = dns.rdata.from_text(dns.rdataclass.IN, dns.rdatatype.TXT, value)
     return b"".join(rdata.strings).decode("utf-8", "replace")
 
 
-def check_rdata(name: str, rtype: str, rdata: dns.rdata.Rdata, zone: str) -> list[str]:
-    """Rules on one parsed value; raises _Bad, returns warnings."""
+def check_value(name: str, rtype: str, text: str, zone: str) -> list[str]:
+    """Rules on one canonical value; raises _Bad, returns warnings. The canonical
+    form puts the host name last, so no second parse is needed for targets."""
     if rtype in _HOST_TARGET_TYPES:
-        target = rdata.exchange if rtype == "MX" else rdata.target
-        text = target.to_text(omit_final_dot=True).lower()
-        if text.endswith("." + zone):
-            text = text[: -len(zone) - 1]
-        if text and _looks_like_address(text):
-            raise _Bad(f"target {text} is an address; {rtype} needs a host name")
+        target = text.split()[-1].rstrip(".")
+        if target.endswith("." + zone):
+            target = target[: -len(zone) - 1]
+        if target and _looks_like_address(target):
+            raise _Bad(f"target {target} is an address; {rtype} needs a host name")
     if rtype == "NS" and name.startswith("*."):
         raise _Bad("NS records cannot be wildcards")
-    if rtype == "TXT":
-        return _mail_auth_warnings(name, rdata)
+    if rtype == "TXT" and (name.startswith("_dmarc.") or _MAIL_AUTH.search(text)):
+        return _mail_auth_warnings(name, txt_joined(text))
     return []
 
 
@@ -222,8 +224,7 @@ def _looks_like_address(text: str) -> bool:
         return ":" in text or all(label.isdigit() for label in text.split("."))
 
 
-def _mail_auth_warnings(name: str, rdata) -> list[str]:
-    text = b"".join(rdata.strings).decode("utf-8", "replace")
+def _mail_auth_warnings(name: str, text: str) -> list[str]:
     at_dmarc = name.startswith("_dmarc.")
     if mailauth.is_spf(text):
         return [f"SPF value does not parse: {p}" for p in mailauth.spf_problems(text)]
@@ -266,7 +267,8 @@ def zone_problems(zone: str, records: Mapping[tuple[str, str], Record], names) -
             message = f"a CNAME must be alone at its name, but {name} also has {', '.join(others)}"
             errors.append((name, ("CNAME", *others), message))
         txt = records.get((name, "TXT"))
-        if txt and sum(mailauth.is_spf(txt_joined(v)) for v in txt.values) > 1:
+        spf = [v for v in txt.values if "spf1" in v.lower()] if txt else []
+        if len(spf) > 1 and sum(mailauth.is_spf(txt_joined(v)) for v in spf) > 1:
             errors.append((name, ("TXT",), f"{name} has more than one SPF record"))
     for (name, rtype), record in records.items():
         if rtype not in ("MX", "SRV"):
@@ -393,13 +395,14 @@ def desired_from_records(
             continue
         try:
             check_type(record.type)
-            owner_name(record.name + ".", zone)
+            if record.name != zone and not record.name.endswith("." + zone):
+                raise _Bad(f"{record.name} is not inside the zone {zone}")
+            _check_owner_labels(record.name, zone)
             check_ttl(record.ttl, rules)
             if record.type == "CNAME" and len(record.values) != 1:
                 raise _Bad("a CNAME holds exactly one target")
             for value in record.values:
-                rdata = parse_value(record.type, value, zone)
-                found = check_rdata(record.name, record.type, rdata, zone)
+                found = check_value(record.name, record.type, value, zone)
                 warnings += [f"{label}: {w}" for w in found]
         except _Bad as exc:
             problems.append(f"{label}: {exc}")
