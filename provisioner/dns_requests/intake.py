@@ -167,16 +167,21 @@ def preview(domain: Domain, changes, *, live: LiveReader = zones.live_zone) -> P
 
 
 def add_event(request: DnsChangeRequest, kind: str, text: str, actor=None, before=None, after=None):
-    request.events.append(
-        DnsRequestEvent(
-            kind=kind,
-            text=text,
-            actor_id=actor.id if actor else None,
-            before=before,
-            after=after,
-            at=utcnow(),
-        )
+    event = DnsRequestEvent(
+        kind=kind,
+        text=text,
+        actor_id=actor.id if actor else None,
+        before=before,
+        after=after,
+        at=utcnow(),
     )
+    if request.id is None:
+        request.events.append(event)
+    else:
+        # By id: appending to request.events would first load every earlier event.
+        event.request_id = request.id
+        db.session.add(event)
+    return event
 
 
 def submit(

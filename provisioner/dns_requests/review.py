@@ -6,12 +6,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from provisioner.cases import services as cases
 from provisioner.db import db, utcnow
 from provisioner.dns_requests import intake
-from provisioner.dns_requests.models import APPROVABLE, DnsChangeRequest
+from provisioner.dns_requests.models import APPROVABLE, DnsChangeRequest, DnsRequestEvent
 from provisioner.errors import Conflict, Forbidden, NotFound, ValidationError
 from provisioner.zones import services as zones
 from provisioner.zones.errors import PlanChanged
@@ -180,11 +180,20 @@ def approve(
         {"request_id": request.id, "checksum": request.plan_checksum},
         actor=actor,
     )
-    attempt = sum(1 for e in request.events if e.kind in ("approved", "scheduled", "retried"))
-    (enqueue or _enqueue)(request, actor, attempt)
+    (enqueue or _enqueue)(request, actor, _attempt(request))
     request.queued_at = now
     _commit_moving_case(request, actor, "in_progress", "DNS change approved")
     return request
+
+
+def _attempt(request: DnsChangeRequest) -> int:
+    """How many times the request has been sent to be applied (the idempotency key)."""
+    return db.session.scalar(
+        select(func.count(DnsRequestEvent.id)).where(
+            DnsRequestEvent.request_id == request.id,
+            DnsRequestEvent.kind.in_(("approved", "scheduled", "retried")),
+        )
+    )
 
 
 def _enqueue(request: DnsChangeRequest, actor, attempt: int) -> None:
@@ -211,8 +220,7 @@ def retry(request: DnsChangeRequest, actor, *, enqueue: Callable | None = None):
     request.error = None
     intake.add_event(request, "retried", f"Retry asked by {actor.name}", actor)
     cases.link_operation(request.case, f"{actor.name} asked to apply the DNS change again")
-    attempt = sum(1 for e in request.events if e.kind in ("approved", "scheduled", "retried"))
-    (enqueue or _enqueue)(request, actor, attempt)
+    (enqueue or _enqueue)(request, actor, _attempt(request))
     db.session.commit()
     return request
 
