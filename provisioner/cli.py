@@ -75,6 +75,9 @@ def _register_commands() -> None:
     from provisioner.jobs.cli import register as register_jobs
 
     register_jobs(main)
+    from provisioner.dns_requests.cli import register as register_dns_requests
+
+    register_dns_requests(main)
 
 
 _register_commands()

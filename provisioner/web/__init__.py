@@ -38,6 +38,9 @@ def register_web(app: Flask) -> None:
     from provisioner.web.cases_api import register as register_cases
 
     register_cases(app)
+    from provisioner.web.dns_requests import dns_requests
+
+    app.register_blueprint(dns_requests)
 
     @app.get("/")
     def index():

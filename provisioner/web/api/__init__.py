@@ -52,5 +52,9 @@ def json_body() -> dict:
     return body
 
 
-from provisioner.web.api import core, openapi  # noqa: E402,F401 - routes register on import
-from provisioner.web.api import operations  # noqa: E402,F401
+from provisioner.web.api import (  # noqa: E402,F401 - routes register on import
+    core,
+    dns_requests,
+    openapi,
+    operations,
+)
