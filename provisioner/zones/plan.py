@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 
 from provisioner.zones.errors import ConflictError, PlanChanged, UnsafePlan
-from provisioner.zones.records import MANAGED_TYPES, Record, by_key
+from provisioner.zones.records import MANAGED_TYPES, Record, by_key, make
 
 
 class _Aliases:
@@ -96,7 +96,9 @@ class Plan:
     warnings: tuple[str, ...] = ()
     # What was asked for (so verify_unchanged can re-plan) and how many managed
     # record sets the live zone had (the base of the safety threshold).
-    desired: tuple[Record, ...] = field(default=(), repr=False, compare=False)
+    # None when unknown (a plan read back from storage): then verify_unchanged
+    # checks the record sets the plan touches instead of re-planning.
+    desired: tuple[Record, ...] | None = field(default=None, repr=False, compare=False)
     existing: int = 0
 
     def __bool__(self) -> bool:
@@ -146,6 +148,7 @@ class Plan:
             "checksum": self.checksum,
             "changes": [change_to_dict(c, self.zone) for c in self.changes],
             "warnings": list(self.warnings),
+            "existing": self.existing,
             "unsafe": self.unsafe_reasons(),
         }
 
@@ -202,7 +205,8 @@ def checksum(zone: str, changes: Iterable[Change]) -> str:
 
 def _make(zone, changes, warnings, desired, existing) -> Plan:
     changes = order(changes)
-    return Plan(zone, changes, checksum(zone, changes), tuple(warnings), tuple(desired), existing)
+    desired = None if desired is None else tuple(desired)
+    return Plan(zone, changes, checksum(zone, changes), tuple(warnings), desired, existing)
 
 
 def plan(desired, live) -> Plan:
@@ -229,6 +233,8 @@ def plan(desired, live) -> Plan:
 def verify_unchanged(reviewed: Plan, live, desired=None) -> Plan:
     """Re-plan against the live zone now; raise PlanChanged unless it yields the
     reviewed plan (same checksum). `desired` defaults to what the plan was made from."""
+    if desired is None and reviewed.desired is None:
+        return _verify_touched(reviewed, live)
     fresh = plan(reviewed.desired if desired is None else desired, live)
     if fresh.checksum == reviewed.checksum:
         return fresh
@@ -237,10 +243,27 @@ def verify_unchanged(reviewed: Plan, live, desired=None) -> Plan:
     gone = sorted(before - after)
     new = sorted(after - before)
     details = [f"no longer: {line}" for line in gone] + [f"now: {line}" for line in new]
+    _raise_changed(reviewed, fresh.checksum, details)
+
+
+def _verify_touched(reviewed: Plan, live) -> Plan:
+    current = by_key(live.records)
+    details = []
+    for change in reviewed.changes:
+        now = current.get(change.key)
+        if now != change.old:
+            shown = f"{now.ttl} {' '.join(now.values)}" if now else "nothing"
+            details.append(f"{change.key[1]} {change.key[0]} is now {shown}")
+    if details:
+        _raise_changed(reviewed, None, details)
+    return reviewed
+
+
+def _raise_changed(reviewed: Plan, actual: str | None, details: list[str]):
     raise PlanChanged(
         f"The live zone {reviewed.zone} changed since the plan was reviewed; plan again."
         + (" " + "; ".join(details[:10]) if details else ""),
-        fields={"expected": reviewed.checksum, "actual": fresh.checksum, "differences": details},
+        fields={"expected": reviewed.checksum, "actual": actual, "differences": details},
     )
 
 
@@ -257,8 +280,10 @@ def inverse(applied: Plan) -> Plan:
     changes = [_invert(c) for c in applied.changes]
     counts = applied.counts()
     existing = applied.existing + counts["create"] - counts["delete"]
-    desired = _apply_changes(by_key(applied.desired), changes, check=False)
-    return _make(applied.zone, changes, (), desired.values(), existing)
+    desired = None
+    if applied.desired is not None:
+        desired = _apply_changes(by_key(applied.desired), changes, check=False).values()
+    return _make(applied.zone, changes, (), desired, existing)
 
 
 def _apply_changes(records: dict, changes: Iterable[Change], check: bool = True) -> dict:
@@ -285,3 +310,26 @@ def apply_to(live_records, applied: Plan) -> tuple[Record, ...]:
     the plan saw (else ConflictError, nothing applied). Pure."""
     records = _apply_changes(by_key(_records_of(live_records)), applied.changes)
     return tuple(sorted(records.values()))
+
+
+def plan_from_dict(data: dict) -> Plan:
+    """A plan stored with Plan.to_dict(), checked against its checksum. Its
+    desired zone is unknown, so verify_unchanged checks the touched record sets."""
+    zone = data["zone"]
+    changes = []
+    for item in data["changes"]:
+        name = zone if item["name"] == "@" else f"{item['name']}.{zone}"
+        old, new = (
+            make(name, item["type"], item[side]["ttl"], item[side]["values"])
+            if side in item
+            else None
+            for side in ("old", "new")
+        )
+        changes.append(Update(old, new) if old and new else Create(new) if new else Delete(old))
+    result = _make(zone, changes, data.get("warnings", ()), None, data.get("existing", 0))
+    if result.checksum != data["checksum"]:
+        raise PlanChanged(
+            f"The stored plan for {zone} does not match its checksum; plan again.",
+            fields={"expected": data["checksum"], "actual": result.checksum},
+        )
+    return result

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from provisioner.zones.errors import ConflictError, PlanChanged, UnsafePlan
@@ -12,6 +14,7 @@ from provisioner.zones.plan import (
     apply_to,
     inverse,
     plan,
+    plan_from_dict,
     verify_unchanged,
 )
 from provisioner.zones.providers.base import LiveZone
@@ -175,3 +178,28 @@ def test_plan_to_dict_for_the_api():
         }
     ]
     assert out["unsafe"] == [] and len(out["checksum"]) == 64
+
+
+def test_a_stored_plan_reads_back_and_is_verified_by_its_touched_record_sets():
+    live = live_zone(a("old", "192.0.2.1"), a("web", "192.0.2.2"))
+    reviewed = plan([NS, a("web", "192.0.2.9"), a("new", "192.0.2.4")], live)
+    stored = json.loads(json.dumps(reviewed.to_dict()))
+    loaded = plan_from_dict(stored)
+    assert loaded.changes == reviewed.changes and loaded.checksum == reviewed.checksum
+    assert verify_unchanged(loaded, live) is loaded
+    edited = live_zone(a("old", "192.0.2.1"), a("web", "192.0.2.77"))
+    with pytest.raises(PlanChanged) as caught:
+        verify_unchanged(loaded, edited)
+    assert caught.value.fields["differences"] == ["A web.school.sch.uk is now 3600 192.0.2.77"]
+    back = inverse(loaded)
+    after = apply_to(live.records, loaded)
+    assert set(apply_to(after, back)) == set(live.records)
+
+
+def test_a_tampered_stored_plan_is_refused():
+    live = live_zone(a("web", "192.0.2.2"))
+    stored = plan([NS, a("web", "192.0.2.9")], live).to_dict()
+    stored["changes"][0]["new"]["values"] = ["203.0.113.66"]
+    with pytest.raises(PlanChanged) as caught:
+        plan_from_dict(stored)
+    assert "does not match its checksum" in caught.value.message
