@@ -169,6 +169,17 @@ def test_server_side_integrity_refusal_is_explained(provider, bind_server, zone)
     assert _served(bind_server, f"m.{zone}", "MX") == []
 
 
+def test_record_outside_the_zone_is_notzone(provider, bind_server, zone):
+    plan = creating(
+        zone, rec(f"in.{zone}", "A", 60, "192.0.2.1"), rec("x.elsewhere.test", "A", 60, "192.0.2.1")
+    )
+    with pytest.raises(
+        ProviderError, match=f"outside zone {zone} \\(NOTZONE\\); nothing was changed"
+    ):
+        provider.apply(plan)
+    assert _served(bind_server, f"in.{zone}", "A") == []
+
+
 def test_zone_not_on_server(provider):
     with pytest.raises(ZoneNotFound, match="does not serve zone absent.example.test"):
         provider.read_zone("absent.example.test")

@@ -92,12 +92,32 @@ def test_reading_pages_through_every_record_set(provider, live):
     assert many <= set(provider.read_zone(ZONE).records)
 
 
-def test_more_than_1000_records_is_split_and_not_atomic(provider, live):
-    many = {rec(f"h{i}.{ZONE}", "A", 300, f"198.51.100.{i % 250}") for i in range(1200)}
+def test_more_records_than_a_batch_allows_are_split_and_not_atomic(moto_url, live):
+    # Route 53's limit is 1,000 records per batch (the default); a lower one keeps
+    # moto fast. test_default_limits_split_at_1000_records checks the real figure.
+    provider = Route53Provider(endpoint_url=moto_url, max_records=100)
+    many = {rec(f"h{i}.{ZONE}", "A", 300, f"198.51.100.{i % 250}") for i in range(150)}
     result = provider.apply(planner(without_soa(live.records) | many, live))
     assert not result.atomic and result.messages == 2 and len(result.change_ids) == 2
     assert "not atomic" in result.detail
     assert many <= set(provider.read_zone(ZONE).records)
+
+
+def test_default_limits_split_at_1000_records(provider):
+    groups = [
+        [
+            {
+                "Action": "CREATE",
+                "ResourceRecordSet": {
+                    "Name": f"h{i}.{ZONE}.",
+                    "ResourceRecords": [{"Value": "192.0.2.1"}],
+                },
+            }
+        ]
+        for i in range(1001)
+    ]
+    batches = provider._batches(groups, ZONE)
+    assert [len(b) for b in batches] == [1000, 1]
 
 
 def test_more_than_32000_characters_is_split(provider, live):
@@ -123,9 +143,11 @@ def test_missing_credentials_for_real_aws_are_refused_early(monkeypatch, tmp_pat
         Route53Provider()
 
 
-def test_unreachable_endpoint_is_a_clear_error(moto_url):
+def test_unreachable_endpoint_is_a_clear_error(monkeypatch):
     from zones_bind_server import free_port
 
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     provider = Route53Provider(endpoint_url=f"http://127.0.0.1:{free_port()}")
     with pytest.raises(ProviderError, match="Route 53 could not be reached"):
         provider.read_zone(ZONE)
