@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from provisioner.dns_requests import apply
 from provisioner.dns_requests.review import APPLY_KIND
-from provisioner.jobs.registry import on_final_failure, register_handler
+from provisioner.jobs.registry import on_final_failure, register_handler, register_periodic
 from provisioner.zones.errors import ProviderError
 
 
@@ -29,3 +29,17 @@ register_handler(
     lease=timedelta(seconds=90),
 )
 on_final_failure(_gave_up)
+
+
+def poll_inbound_maildir(now) -> None:
+    """Ingest new mail from the Maildir named by INBOUND_MAILDIR (unset: nothing to do)."""
+    from flask import current_app
+
+    from provisioner.dns_requests.mail_intake import poll_maildir
+
+    maildir = current_app.config.get("INBOUND_MAILDIR")
+    if maildir:
+        poll_maildir(maildir, now=now)
+
+
+register_periodic("mail.poll_maildir", poll_inbound_maildir, every=timedelta(minutes=1))

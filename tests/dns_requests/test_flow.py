@@ -203,3 +203,44 @@ def test_approving_twice_is_refused(setup):
     review.approve(request, setup.tech)
     with pytest.raises(Conflict):
         review.approve(request, setup.tech)
+
+
+def test_server_down_is_retried_then_fails_visibly_and_a_retry_applies(setup, worker):
+    from provisioner.zones import services as zones
+
+    dead = zones.add_provider(
+        "dead",
+        "rfc2136",
+        server=f"127.0.0.1:{_closed_port()}",
+        tsig_key_file=str(setup.server.key_file),
+    )
+    request = submit(setup)
+    review.approve(request, setup.tech)
+    live_provider = setup.domain.provider
+    setup.domain.provider = dead
+    db.session.commit()
+    now = datetime.now(UTC)
+    for attempt in range(5):
+        worker.run(now=now + timedelta(hours=attempt))
+        db.session.expire_all()
+        if attempt < 4:
+            assert request.status == "approved"
+            assert "will retry" in request.error
+    assert request.status == "failed"
+    assert any(e.kind == "failed" for e in request.events)
+
+    setup.domain.provider = live_provider
+    db.session.commit()
+    review.retry(request, setup.tech)
+    worker.run(now=now + timedelta(hours=6))
+    db.session.expire_all()
+    assert request.status == "verified", request.error
+    assert setup.served("intranet", "A") == ["192.0.2.10"]
+
+
+def _closed_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]  # closed again when the block ends: nothing answers

@@ -152,3 +152,17 @@ def test_maildir_poller_handles_each_message_once(setup, app, tmp_path, inbox):
     assert [r.outcome for r in first] == ["request"]
     assert poll_maildir(tmp_path) == []
     assert list((tmp_path / "cur").iterdir())
+
+
+def test_the_scheduler_polls_the_configured_maildir(setup, app, tmp_path, inbox):
+    from provisioner.jobs.registry import load_task_modules
+    from provisioner.jobs.scheduler import Scheduler
+
+    load_task_modules()
+    (tmp_path / "new").mkdir()
+    (tmp_path / "new" / "1.msg").write_bytes(
+        mail(setup.contact.email, f"Domain: {setup.zone}\nADD q A 192.0.2.1")
+    )
+    app.config["INBOUND_MAILDIR"] = str(tmp_path)
+    Scheduler(app).run_due(only=["mail.poll_maildir"])
+    assert len(review.history(school=setup.school)) == 1
