@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -256,4 +256,22 @@ def test_a_school_claimed_by_another_run_midway_is_left_to_it(
     result = lifecycle.run_reminders(day(-30), send_and_race)
     assert result.sent == {"115001": ["stmarys.essex.sch.uk", "stmarys.org.uk"]}
     assert result.claimed_elsewhere == ["115009"]
+    assert len(smtp_server.messages) == 1
+
+
+def test_the_periodic_job_sends_from_seven_and_reports_failures(
+    app, school_with_domains, smtp_server, dead_port
+):
+    from provisioner.registry.tasks import RemindersNotSent, reminders_job
+
+    early = datetime(2027, 1, 30, 6, 30, tzinfo=UTC)  # day -30, 06:30 London
+    reminders_job(early)
+    assert smtp_server.messages == []
+    app.config["SMTP_URL"] = f"smtp://127.0.0.1:{dead_port}"
+    with pytest.raises(RemindersNotSent) as caught:
+        reminders_job(early.replace(hour=7))
+    assert "115001" in caught.value.message and "could not send mail" in caught.value.message
+    app.config["SMTP_URL"] = smtp_server.url
+    reminders_job(early.replace(hour=8))
+    reminders_job(early.replace(hour=9))
     assert len(smtp_server.messages) == 1
