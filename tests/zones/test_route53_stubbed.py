@@ -220,3 +220,16 @@ def test_apex_ns_is_upserted(stubbed):
         },
     )
     provider.apply(plan)
+
+
+def test_nameservers_are_the_zones_delegation_set(stubbed):
+    provider, stubber = stubbed
+    stubber.add_response(
+        "get_hosted_zone",
+        {
+            "HostedZone": {"Id": ZONE_ID, "Name": ZONE + ".", "CallerReference": "r"},
+            "DelegationSet": {"NameServers": ["ns-1.awsdns-01.org", "ns-2.awsdns-02.co.uk."]},
+        },
+        {"Id": ZONE_ID},
+    )
+    assert provider.nameservers(ZONE) == ["ns-1.awsdns-01.org:53", "ns-2.awsdns-02.co.uk:53"]
