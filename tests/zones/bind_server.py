@@ -1,13 +1,21 @@
 """A private BIND 9.18 for tests, driven through the scripts in dns/.
 
-Plain functions plus pytest fixtures, so other areas can reuse it:
+Plain functions plus pytest fixtures, so other areas can reuse it. From another
+area's conftest.py (test dirs are not packages under --import-mode=importlib):
 
-    spec = importlib.util.spec_from_file_location("zones_bind_server", PATH_TO_THIS_FILE)
-    ...or load it the way tests/zones/conftest.py does, then use
-    `bind_server` (session: one named per xdist worker) and `bind_zone` (a fresh zone).
+    import importlib.util, sys
+    from pathlib import Path
+    _path = Path(__file__).parents[1] / "zones" / "bind_server.py"
+    _spec = importlib.util.spec_from_file_location("zones_bind_server", _path)
+    bind = sys.modules.setdefault("zones_bind_server", importlib.util.module_from_spec(_spec))
+    if not hasattr(bind, "start_bind"):
+        _spec.loader.exec_module(bind)
+    bind_server = bind.bind_server      # session fixture: one named per xdist worker
+    bind_zone = bind.bind_zone          # a fresh zone name loaded on it
 
-Every server listens on 127.0.0.1 on a free port, keeps its state in a tmp dir and is
-stopped by its PID. BIND is installed with apt when `named` is missing.
+or call start_bind(tmp_dir) / server.add_zone(...) / server.stop() directly.
+Every server listens on 127.0.0.1 on a free port, keeps its state in a tmp dir and
+is stopped by its PID. BIND is installed with apt when `named` is missing.
 """
 
 from __future__ import annotations
