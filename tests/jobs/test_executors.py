@@ -10,7 +10,7 @@ import itertools
 from collections import defaultdict
 
 from conftest import effects_rows, wait_for
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from provisioner.db import db
 from provisioner.jobs import enqueue
@@ -52,6 +52,15 @@ def _log(app, op_id):
         return lines
 
 
+def _unfinished(app) -> int:
+    with app.app_context():
+        count = db.session.execute(
+            select(func.count()).where(Operation.status.in_(("pending", "running")))
+        ).scalar()
+        db.session.remove()
+        return count
+
+
 def _all_finished(rig, ids):
     ops = _ops(rig.app, ids)
     return all(op.finished for op in ops) and ops
@@ -91,7 +100,8 @@ def test_two_workers_run_200_operations_once_each_in_order_per_resource(rig):
         for i in range(200)
     ]
     ids = _enqueue(rig.app, items)
-    ops = wait_for(lambda: _all_finished(rig, ids), every=0.2, what="200 operations")
+    wait_for(lambda: _unfinished(rig.app) == 0, every=0.25, what="200 operations to finish")
+    ops = _ops(rig.app, ids)
 
     assert {op.status for op in ops} == {"succeeded"}
     rows = effects_rows(rig.app)
@@ -109,6 +119,7 @@ def test_two_workers_run_200_operations_once_each_in_order_per_resource(rig):
     assert len({r.pid for r in rows}) == 2, "both workers should have taken a share"
 
 
+
 def test_permanent_error_fails_after_one_attempt_and_tells_technicians(rig, make_staff):
     make_staff(rig.app)
     [op_id] = _enqueue(rig.app, [("test.refuse", {}, "hosting:acct1")])
@@ -122,3 +133,30 @@ def test_permanent_error_fails_after_one_attempt_and_tells_technicians(rig, make
     assert f"Operation {op_id} failed" in notice["Subject"]
     assert "tech@provider.example" in notice["To"] and "boss@provider.example" in notice["To"]
     assert "not allowed" in notice.get_payload()
+
+
+def test_request_accepted_while_broker_is_down_runs_once_broker_is_back(
+    jobs_pg_url, redis_url, tmp_path
+):
+    from conftest import Setup, free_port, reset_database
+
+    reset_database(jobs_pg_url)
+    down = Setup("postgresql-celery", jobs_pg_url, f"redis://127.0.0.1:{free_port()}/0", tmp_path)
+    [op_id] = _enqueue(down.app, [("test.record", {"key": "while-down"}, "zone:b.sch.uk")])
+    [op] = _ops(down.app, [op_id])
+    assert op.status == "pending"  # accepted and saved, though nothing could be told
+
+    up = Setup("postgresql-celery", jobs_pg_url, redis_url, tmp_path)
+    try:
+        up.start_worker()
+
+        def done():
+            up.relay()  # the scheduler's relay job: publishes rows the broker never saw
+            [op] = _ops(up.app, [op_id])
+            return op if op.finished else None
+
+        op = wait_for(done, every=0.2, what="the operation to run once the broker is back")
+        assert (op.status, op.attempts) == ("succeeded", 1)
+        assert [r.op_key for r in effects_rows(up.app)] == ["while-down"]
+    finally:
+        up.stop_all()
