@@ -24,6 +24,7 @@ from provisioner.schools.models import (
     User,
 )
 from provisioner.schools.security import hash_password, hash_token, new_token, verify_password
+from provisioner.schools.throttle import LoginThrottle
 
 
 class LoginFailed(ProvisionerError):
@@ -270,6 +271,19 @@ def authenticate(email: str, password: str, now: datetime | None = None) -> User
     return user
 
 
+def log_in(
+    email: str, password: str, *, client: str, throttle: LoginThrottle, now: datetime | None = None
+) -> User:
+    """A login from a client address: the address's failures count as well as the account's."""
+    now = now or utcnow()
+    throttle.check(client, now)
+    try:
+        return authenticate(email, password, now)
+    except (LoginFailed, AccountLocked):
+        throttle.failed(client, now)
+        raise
+
+
 def _commit_or_conflict(message: str) -> None:
     try:
         db.session.commit()
@@ -286,6 +300,7 @@ __all__ = [
     "add_school",
     "add_technician",
     "authenticate",
+    "log_in",
     "create_token",
     "get_school",
     "nomination_warnings",

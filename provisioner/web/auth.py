@@ -2,15 +2,27 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from datetime import timedelta
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired
 
-from provisioner.schools.services import AccountLocked, LoginFailed, authenticate
+from provisioner.schools.services import AccountLocked, LoginFailed, log_in
+from provisioner.schools.throttle import LoginThrottle, TooManyAttempts
 
 auth = Blueprint("auth", __name__)
+
+
+@auth.record_once
+def _make_throttle(state) -> None:
+    cfg = state.app.config
+    state.app.extensions["login_throttle"] = LoginThrottle(
+        max_failures=cfg.get("LOGIN_MAX_FAILURES_PER_ADDRESS", 20),
+        window=timedelta(minutes=cfg.get("LOGIN_ADDRESS_WINDOW_MINUTES", 15)),
+    )
 
 
 class LoginForm(FlaskForm):
@@ -33,8 +45,13 @@ def login():
     status = 200
     if form.validate_on_submit():
         try:
-            user = authenticate(form.email.data, form.password.data)
-        except (LoginFailed, AccountLocked) as exc:
+            user = log_in(
+                form.email.data,
+                form.password.data,
+                client=request.remote_addr or "unknown",
+                throttle=current_app.extensions["login_throttle"],
+            )
+        except (LoginFailed, AccountLocked, TooManyAttempts) as exc:
             form.password.errors.append(exc.message)
             status = exc.status
         else:

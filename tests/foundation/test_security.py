@@ -10,6 +10,7 @@ from sqlalchemy import inspect, select, text
 from provisioner.db import db, utcnow
 from provisioner.schools.models import User
 from provisioner.schools.services import AccountLocked, LoginFailed, authenticate
+from provisioner.schools.throttle import LoginThrottle, TooManyAttempts
 
 
 def _all_text_in_database() -> str:
@@ -138,3 +139,35 @@ def test_login_redirect_only_goes_to_local_paths(client, make_technician):
     )
     assert response.status_code == 302
     assert "evil.example" not in response.headers["Location"]
+
+
+def test_one_address_guessing_across_accounts_is_throttled(client, make_technician):
+    tech = make_technician()
+    for n in range(20):  # unknown accounts: no account lock can stop this
+        response = client.post("/login", data={"email": f"guess{n}@x.example", "password": "pw"})
+        assert response.status_code == 401
+    response = client.post(
+        "/login", data={"email": tech.email, "password": "correct-horse-battery"}
+    )
+    assert response.status_code == 429
+    assert "too many failed logins from your network address: try again in 15 minute(s)" in (
+        response.get_data(as_text=True)
+    )
+    elsewhere = client.post(
+        "/login",
+        data={"email": tech.email, "password": "correct-horse-battery"},
+        environ_base={"REMOTE_ADDR": "192.0.2.7"},
+    )
+    assert elsewhere.status_code == 302
+
+
+def test_address_throttle_forgets_failures_after_its_window():
+    start = utcnow()
+    throttle = LoginThrottle(max_failures=3, window=timedelta(minutes=10))
+    for minute in range(3):
+        throttle.check("192.0.2.1", start + timedelta(minutes=minute))
+        throttle.failed("192.0.2.1", start + timedelta(minutes=minute))
+    with pytest.raises(TooManyAttempts, match="try again in 8 minute"):
+        throttle.check("192.0.2.1", start + timedelta(minutes=2, seconds=30))
+    throttle.check("192.0.2.2", start)  # other addresses are not affected
+    throttle.check("192.0.2.1", start + timedelta(minutes=10, seconds=1))  # oldest expired
