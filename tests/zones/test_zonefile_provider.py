@@ -9,12 +9,16 @@ import sys
 import threading
 from pathlib import Path
 
+import dns.message
+import dns.query
+import dns.rdatatype
 import dns.zone
 import pytest
 
 from provisioner.zones.errors import ConflictError, ProviderError, ZoneExists, ZoneNotFound
 from provisioner.zones.plan import plan
 from provisioner.zones.providers.zonefile import ZonefileProvider, next_serial
+from provisioner.zones.records import canonical_text
 from provisioner.zones.validate import desired_from_changes
 
 ZONE = "stmarys.essex.sch.uk"
@@ -163,3 +167,27 @@ def test_two_writers_on_the_same_record_one_is_refused(provider):
     assert _apply_all_at_once(provider, plans) == ["applied", "conflict"]
     [vpn] = [r for r in provider.read_zone(ZONE).records if r.key == (f"vpn.{ZONE}", "A")]
     assert vpn.values[0] in {"192.0.2.31", "192.0.2.32"}
+
+
+def test_bind_serves_the_written_zone(provider, bind_server):
+    # The file the provider wrote, loaded by a real BIND, answers with every record.
+    provider.apply(
+        request(
+            provider,
+            {
+                "action": "add",
+                "name": "Bücher",
+                "type": "TXT",
+                "values": ["v=DKIM1; p=" + "k" * 400],
+            },
+            {"action": "replace", "name": "_sip._tls", "type": "SRV", "values": ["5 1 443 sip"]},
+        )
+    )
+    bind_server.add_zone(ZONE, provider.path(ZONE).read_text())
+    live = provider.read_zone(ZONE)
+    for record in live.records:
+        query = dns.message.make_query(record.name + ".", record.type)
+        answer = dns.query.tcp(query, bind_server.host, port=bind_server.port, timeout=3)
+        [rrset] = [r for r in answer.answer if r.rdtype == dns.rdatatype.from_text(record.type)]
+        assert rrset.ttl == record.ttl
+        assert sorted(canonical_text(rd) for rd in rrset) == list(record.values), record
