@@ -232,7 +232,10 @@ def test_silent_server_times_out_with_clear_error(zone, bind_server):
     )
     plan = creating(zone, rec(f"x.{zone}", "A", 60, "192.0.2.1"))
     try:
-        with pytest.raises(ProviderError, match="did not answer the update within 0.3 s"):
+        with pytest.raises(
+            ProviderError,
+            match="did not answer the update within 0.3 s.*may or may not have been applied",
+        ):
             provider.apply(plan)
     finally:
         listener.close()

@@ -212,6 +212,12 @@ class Rfc2136Provider:
                 )
         except (dns.exception.DNSException, OSError) as exc:
             raise self._transport_error(exc, zone, "update") from None
+        if not part.message.is_response(response):
+            raise ProviderError(
+                f"DNS server {self.server} answered something other than our update of "
+                f"zone {zone}; whether it was applied is unknown: plan again to see the zone",
+                fields={"zone": zone},
+            )
         rcode = response.rcode()
         if rcode == dns.rcode.NOERROR:
             return
@@ -280,10 +286,19 @@ class Rfc2136Provider:
             reason = f"did not answer the {what} within {self.timeout:g} s"
         elif isinstance(exc, ConnectionRefusedError):
             reason = "refused the connection: is named running on that port?"
-        else:
+        elif isinstance(exc, OSError):
             reason = f"could not be reached for the {what}: {exc}"
+        else:
+            reason = f"sent an answer to the {what} that could not be used: {exc}"
+        # The server rejects a bad signature before looking at the update, and a refused
+        # connection sent nothing; otherwise the update may have landed before the failure.
+        rejected = isinstance(exc, dns.tsig.PeerError | ConnectionRefusedError)
+        if what != "update" or rejected:
+            outcome = "nothing was changed"
+        else:
+            outcome = "the update may or may not have been applied: plan again to see the zone"
         return ProviderError(
-            f"DNS server {self.server} {reason} (zone {zone}); nothing was changed",
+            f"DNS server {self.server} {reason} (zone {zone}); {outcome}",
             fields={"zone": zone},
         )
 
