@@ -69,7 +69,11 @@ def _located(message: str, reader: _LineReader | None) -> str:
     if not prefix.startswith("<zone file>:"):
         prefix, detail = "", message
     line = reader.record_line if reader and reader.record_line else None
-    if line is None and prefix:
+    if line is None and reader is not None:
+        # The tokenizer counts a newline it has peeked at and put back.
+        tok = reader.tok
+        line = tok.line_number - (1 if getattr(tok, "ungotten_char", None) == "\n" else 0)
+    elif line is None and prefix:
         line = prefix.rsplit(":", 1)[-1]
     return f"line {line}: {detail}" if line else detail
 

@@ -69,6 +69,8 @@ def test_written_text_reads_back_identically_with_our_reader_and_dnspython(recor
             "line 2: w.example.com is not inside the zone x.sch.uk",
         ),
         ("$INCLUDE /etc/passwd\n", "line 1: zone file directive '$INCLUDE' is not allowed"),
+        ("; zone\n$TTL soon\n@ 60 IN SOA a. b. 1 2 3 4 5\n", "line 2: DNS TTL value"),
+        ("$ORIGIN x.sch.uk.\n$FROB 1\n", "line 2: zone file directive '$FROB' is not allowed"),
     ],
 )
 def test_malformed_zone_file_names_the_line(text, message):
