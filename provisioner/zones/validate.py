@@ -303,6 +303,11 @@ def _apply_change(zone: str, change, records: dict, rules: Rules) -> tuple[str, 
     if action == "delete":
         if current is None:
             raise _Bad(f"there is no {rtype} record at {name} to delete")
+        if key == (zone, "NS"):
+            named = change.get("values")
+            dropped = parse_values(name, rtype, named, zone)[0] if named else current.values
+            if not set(current.values) - set(dropped):
+                raise _Bad("the zone's own NS records can be replaced but not all deleted")
         if not change.get("values"):
             del records[key]
             return name, []

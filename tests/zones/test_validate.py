@@ -364,3 +364,13 @@ def test_a_whole_zone_names_each_bad_record():
         "record A @: TTL 30 is outside the allowed 60-86400 seconds",
         "record TXT @: x.sch.uk has more than one SPF record",
     ]
+
+
+def test_the_apex_ns_set_cannot_be_deleted_only_replaced(live):
+    assert reasons(live, change("delete", "@", "NS", values=None)) == [
+        "change 1 (NS @): the zone's own NS records can be replaced but not all deleted"
+    ]
+    [message] = reasons(live, change("delete", "@", "NS", ["ns1.stmarys.essex.sch.uk."]))
+    assert "can be replaced but not all deleted" in message
+    desired = desired_from_changes(ZONE, [change("replace", "@", "NS", ["ns.example.net."])], live)
+    assert records(desired)[(ZONE, "NS")].values == ("ns.example.net.",)
