@@ -217,7 +217,7 @@ class Route53Provider:
     # ---- calls and errors --------------------------------------------------------
 
     def _call(self, operation: str, zone: str, **params):
-        from botocore.exceptions import BotoCoreError, ClientError
+        from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError
 
         delay = self.first_delay
         for attempt in range(self.max_retries + 1):
@@ -231,8 +231,13 @@ class Route53Provider:
                     continue
                 raise _client_error(exc, code, zone, attempt) from None
             except BotoCoreError as exc:
+                outcome = ""
+                if operation == "change_resource_record_sets" and not isinstance(
+                    exc, EndpointConnectionError
+                ):
+                    outcome = "; the change may or may not have been applied: plan again"
                 raise ProviderError(
-                    f"Route 53 could not be reached: {exc}", fields={"zone": zone}
+                    f"Route 53 could not be reached: {exc}{outcome}", fields={"zone": zone}
                 ) from None
         raise AssertionError("unreachable")  # the loop returns or raises
 
