@@ -119,7 +119,6 @@ def test_two_workers_run_200_operations_once_each_in_order_per_resource(rig):
     assert len({r.pid for r in rows}) == 2, "both workers should have taken a share"
 
 
-
 def test_permanent_error_fails_after_one_attempt_and_tells_technicians(rig, make_staff):
     make_staff(rig.app)
     [op_id] = _enqueue(rig.app, [("test.refuse", {}, "hosting:acct1")])
