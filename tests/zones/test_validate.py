@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from provisioner.zones.errors import InvalidRecords
 from provisioner.zones.records import Record
@@ -374,3 +376,36 @@ def test_the_apex_ns_set_cannot_be_deleted_only_replaced(live):
     assert "can be replaced but not all deleted" in message
     desired = desired_from_changes(ZONE, [change("replace", "@", "NS", ["ns.example.net."])], live)
     assert records(desired)[(ZONE, "NS")].values == ("ns.example.net.",)
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner),
+    max_leaves=8,
+)
+change_like = st.fixed_dictionaries(
+    {},
+    optional={
+        "action": st.sampled_from(["add", "replace", "delete", "ADD", ""]) | json_values,
+        "name": st.sampled_from(["@", "www", "*.x", "a..b", "Bücher", ZONE + "."]) | json_values,
+        "type": st.sampled_from(["A", "mx", "TXT", "CNAME", "SRV", "SOA", "NS"]) | json_values,
+        "ttl": st.integers(-10, 100_000) | json_values,
+        "values": st.lists(
+            st.sampled_from(["192.0.2.1", "10 mail", '"x" "y"', "www", "", "::1"])
+            | st.text(max_size=30),
+            max_size=3,
+        )
+        | json_values,
+    },
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(change_like | json_values, max_size=4))
+def test_any_input_gives_a_desired_zone_or_named_reasons_never_a_crash(live, changes):
+    try:
+        desired = desired_from_changes(ZONE, changes, live)
+    except InvalidRecords as exc:
+        assert exc.reasons and all(isinstance(r, str) and r for r in exc.reasons)
+    else:
+        assert all(r.name == ZONE or r.name.endswith("." + ZONE) for r in desired.records)
