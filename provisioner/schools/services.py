@@ -228,6 +228,24 @@ def create_token(email: str) -> str:
     return token
 
 
+def tokens_of(user: User) -> list[ApiToken]:
+    return list(
+        db.session.scalars(
+            select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.created_at)
+        )
+    )
+
+
+def revoke_token(user: User, token_id: int) -> ApiToken:
+    """Revoke one of the user's own tokens; anyone else's is simply not found."""
+    row = db.session.get(ApiToken, token_id)
+    if row is None or row.user_id != user.id:
+        raise NotFound(f"you have no API token number {token_id}", fields={"token": "unknown"})
+    row.revoked = True
+    db.session.commit()
+    return row
+
+
 def user_for_token(token: str) -> User | None:
     row = db.session.scalar(
         select(ApiToken).where(

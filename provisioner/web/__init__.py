@@ -20,6 +20,7 @@ def register_web(app: Flask) -> None:
     csrf.init_app(app)
 
     from provisioner.web import errors
+    from provisioner.web.account import account
     from provisioner.web.admin import admin
     from provisioner.web.api import api
     from provisioner.web.auth import auth
@@ -31,6 +32,7 @@ def register_web(app: Flask) -> None:
     app.register_blueprint(api)
     app.register_blueprint(admin)
     app.register_blueprint(portal)
+    app.register_blueprint(account)
     # -- feature blueprints below this line (one import and one register each) --
     from provisioner.web.operations import operations
 
