@@ -11,6 +11,10 @@ into a plan, check its safety and compute its checksum:
   provider whose populate() serves the live zone, raise_if_unsafe(), and the
   sha256 checksum its Manager computes over plan.data.
 
+Values already in canonical form (addresses, plain quoted TXT, lower-case
+absolute host names) are validated by pattern instead of dnspython's
+character-by-character parser; anything else goes through dnspython.
+
 Prints the best of 3 wall times, the tracemalloc peak of one more run each, and
 the ratios. Run: .venv/bin/python bench/bench_dns_plan.py [--records N]
 """
