@@ -8,6 +8,7 @@ fresh SQLite file per test.
 from __future__ import annotations
 
 import os
+import shutil
 
 import psycopg
 import pytest
@@ -55,11 +56,32 @@ def _pg_schema(request):
     return url
 
 
+@pytest.fixture(scope="session")
+def _sqlite_template(tmp_path_factory):
+    """The schema built once per worker; each test gets a copy of the file."""
+    path = tmp_path_factory.mktemp("sqlite-template") / "template.sqlite"
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}",
+            "SECRET_KEY": "test",
+            "INSTANCE_PATH": str(path.parent / "instance"),
+            "TESTING": True,
+        }
+    )
+    with app.app_context():
+        db.create_all()
+        db.session.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
+        db.engine.dispose()
+    return path
+
+
 @pytest.fixture
-def database_url(tmp_path, _pg_schema):
+def database_url(request, tmp_path, _pg_schema):
     if _pg_schema:
         return _pg_schema
-    return f"sqlite:///{tmp_path / 'test.sqlite'}"
+    path = tmp_path / "test.sqlite"
+    shutil.copyfile(request.getfixturevalue("_sqlite_template"), path)
+    return f"sqlite:///{path}"
 
 
 @pytest.fixture
@@ -85,8 +107,6 @@ def app(app_config):
             tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
             db.session.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
             db.session.commit()
-        else:
-            db.create_all()
         yield app
         db.session.remove()
         db.engine.dispose()
