@@ -260,7 +260,8 @@ class Rfc2136Provider:
             dns.rcode.REFUSED: f"refused the {what} of zone {zone}: the zone may be frozen "
             f"(rndc freeze), key {self.key.name.to_text(True)!r} may not be allowed to do this, "
             "or the server's own checks rejected a record (BIND refuses an in-zone MX or SRV "
-            "target without an address record; its log says which)",
+            "target without an address record, and A, AAAA or MX records whose owner is not a "
+            "host name, such as _dmarc; its log says which)",
             dns.rcode.NOTAUTH: f"is not authoritative for zone {zone} (or did not accept the key)",
             dns.rcode.NOTZONE: f"says a record is outside zone {zone}",
             dns.rcode.SERVFAIL: f"failed internally during the {what} of zone {zone}",
