@@ -104,6 +104,18 @@ def test_concurrent_edit_between_plan_and_apply_conflicts_and_changes_nothing(
     assert _served(bind_server, f"api.{zone}", "A") == []
 
 
+def test_records_typed_in_mixed_case_by_hand_can_be_updated(provider, bind_server, zone):
+    bind_server.nsupdate(f"zone {zone}\nupdate add Shop.{zone.upper()}. 300 MX 5 Mail.Example.NET.")
+    live = provider.read_zone(zone)
+    mx = rec(f"shop.{zone}", "MX", 300, "5 mail.example.net.")
+    assert mx in live.records  # names are compared case-insensitively, held lower-case
+    desired = without_soa(live.records) - {mx} | {
+        rec(f"shop.{zone}", "MX", 300, "10 mx.example.net.")
+    }
+    provider.apply(planner(desired, live))
+    assert _served(bind_server, f"shop.{zone}", "MX") == ["10 mx.example.net."]
+
+
 def test_concurrent_create_conflicts(provider, bind_server, zone):
     before = provider.read_zone(zone)
     plan = planner(
