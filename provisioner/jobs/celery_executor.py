@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from datetime import timedelta
 
 from celery import Celery
@@ -89,17 +90,26 @@ def run_and_drain(app: Flask, op_id: int, owner: str, clock: Clock) -> int:
     return ran
 
 
-def publish(app: Flask, ids: list[int]) -> bool:
-    """Send ids to the broker; False (and a log line) if it cannot be reached."""
+def publish(app: Flask, ids: list[int], *, force: bool = False) -> bool:
+    """Send ids to the broker; False (and a log line) if it cannot be reached.
+
+    After a failure, request threads stop trying for BROKER_RETRY_SECONDS so a
+    dead broker does not add its connect timeout to every commit; the relay
+    (force=True) keeps trying and sends whatever was committed meanwhile.
+    """
+    state = runtime(app)
+    if not force and time.monotonic() < state.broker_down_until:
+        return False
     celery = celery_for(app)
     try:
-        with celery.connection_for_write() as conn:
-            conn.ensure_connection(max_retries=1, timeout=2)
-            for op_id in ids:
-                celery.send_task(TASK, args=[op_id], connection=conn, retry=False)
+        for op_id in ids:
+            celery.send_task(TASK, args=[op_id], retry=False)
     except (OperationalError, KombuError, OSError) as exc:
+        pause = float(app.config.get("BROKER_RETRY_SECONDS", 10))
+        state.broker_down_until = time.monotonic() + pause
         log.warning("broker unreachable, %d operation(s) wait for the relay: %s", len(ids), exc)
         return False
+    state.broker_down_until = 0.0
     return True
 
 
@@ -137,7 +147,7 @@ def relay(
                 .scalars()
                 .all()
             )
-        if stale and publish(app, list(stale)):
+        if stale and publish(app, list(stale), force=True):
             with db.engine.begin() as conn:
                 conn.execute(update(OPS).where(OPS.c.id.in_(stale)).values(published_at=now))
             return list(stale)

@@ -21,6 +21,8 @@ class JobsRuntime:
     # Set after a commit that enqueued work: embedded threads in this process wake at once.
     wake: threading.Event = field(default_factory=threading.Event)
     celery: object | None = None
+    # monotonic time until which commits skip publishing (the broker was just unreachable)
+    broker_down_until: float = 0.0
 
     @property
     def uses_celery(self) -> bool:

@@ -1,0 +1,278 @@
+"""1,000 no-op operations end to end: embedded executor vs Celery with two workers.
+
+Each operation is committed on its own (as a web request would), then run by
+  * embedded: two worker threads inside this process, woken by the commit
+    (what `provisioner serve` runs), and
+  * Celery: two `provisioner worker` processes (Redis broker, 127.0.0.1:6379
+    db 15), told of each commit by a published id.
+Both use the same temporary PostgreSQL database. Latency is commit -> the
+row's finished_at; throughput is operations / (last finish - first commit).
+
+Run: .venv/bin/python bench/bench_operations.py [--count 1000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+PG_ADMIN = os.environ.get("PROVISIONER_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+DB_NAME = "provisioner_bench_operations"
+BROKER = "redis://127.0.0.1:6379/15"
+KIND = "bench.noop"
+
+
+def _register() -> None:
+    from provisioner.jobs import register_handler
+
+    register_handler(KIND, lambda ctx: {})
+
+
+_register()  # also run when a worker process imports this module by name
+
+
+def _database_url() -> str:
+    import psycopg
+
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{DB_NAME}"')
+    base = PG_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://")
+    return f"{base}/{DB_NAME}"
+
+
+def _drop_database() -> None:
+    import psycopg
+
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
+
+
+def _app(url: str, broker: str | None, instance: str):
+    from provisioner.app import create_app
+
+    return create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": url,
+            "SECRET_KEY": "bench",
+            "INSTANCE_PATH": instance,
+            "BROKER_URL": broker,
+        }
+    )
+
+
+def _reset(app) -> None:
+    from sqlalchemy import text
+
+    from provisioner.db import db
+
+    with app.app_context():
+        db.create_all()
+        db.session.execute(text("TRUNCATE operations, operation_log_lines RESTART IDENTITY"))
+        db.session.commit()
+
+
+def _submit(app, count: int, resources: int) -> dict[int, datetime]:
+    from provisioner.db import db
+    from provisioner.jobs import enqueue
+
+    committed = {}
+    with app.app_context():
+        for n in range(count):
+            op = enqueue(KIND, {"n": n}, resource_key=f"bench:{n % resources}")
+            op_id = op.id
+            db.session.commit()
+            committed[op_id] = datetime.now(UTC)
+    return committed
+
+
+def _wait_done(app, count: int, progress) -> dict[int, datetime]:
+    from sqlalchemy import func, select
+
+    from provisioner.db import db
+    from provisioner.jobs.models import Operation
+
+    with app.app_context():
+        while True:
+            done = db.session.execute(
+                select(func.count()).where(Operation.status == "succeeded")
+            ).scalar()
+            progress(done)
+            if done >= count:
+                break
+            db.session.rollback()
+            time.sleep(0.1)
+        rows = db.session.execute(select(Operation.id, Operation.finished_at)).all()
+        db.session.remove()
+    return dict(rows)
+
+
+def _figures(committed: dict, finished: dict) -> dict:
+    latencies = sorted((finished[i] - committed[i]).total_seconds() for i in committed)
+    span = (max(finished.values()) - min(committed.values())).total_seconds()
+    return {
+        "throughput": len(committed) / span,
+        "p50": statistics.median(latencies) * 1000,
+        "p95": latencies[int(len(latencies) * 0.95) - 1] * 1000,
+        "span": span,
+    }
+
+
+def _run(label, app, count, resources, progress_factory) -> dict:
+    with progress_factory(label, count) as progress:
+        started = time.perf_counter()
+        committed = _submit(app, count, resources)
+        finished = _wait_done(app, count, progress)
+        elapsed = time.perf_counter() - started
+    figures = _figures(committed, finished)
+    figures["wall"] = elapsed
+    return figures
+
+
+def _celery_workers(url: str, instance: str, n: int) -> list[subprocess.Popen]:
+    env = dict(os.environ)
+    env.update(
+        PROVISIONER_DATABASE_URL=url,
+        PROVISIONER_BROKER_URL=BROKER,
+        PROVISIONER_SECRET_KEY="bench",
+        PROVISIONER_INSTANCE_PATH=instance,
+        PYTHONPATH=os.pathsep.join([str(REPO / "bench"), env.get("PYTHONPATH", "")]),
+    )
+    log = open(Path(instance) / "celery-workers.log", "ab")  # noqa: SIM115
+    return [
+        subprocess.Popen(
+            [
+                str(REPO / ".venv/bin/provisioner"),
+                "worker",
+                "--threads",
+                "1",
+                "--import",
+                "bench_operations",
+            ],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=REPO,
+        )
+        for _ in range(n)
+    ]
+
+
+def _warm_up(app) -> None:
+    """One operation through the workers, so process start-up is not measured."""
+    count = 0
+    from provisioner.db import db
+    from provisioner.jobs import enqueue
+    from provisioner.jobs.models import Operation
+
+    with app.app_context():
+        op_id = enqueue(KIND, {}, resource_key="bench:warm-up").id
+        db.session.commit()
+        while db.session.get(Operation, op_id).status != "succeeded":
+            db.session.rollback()
+            db.session.expire_all()
+            time.sleep(0.2)
+            count += 1
+            if count > 600:
+                raise SystemExit("the Celery workers did not start; see celery-workers.log")
+
+
+def main() -> None:
+    import redis
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+    from rich.table import Table
+
+    from provisioner.jobs.embedded import EmbeddedExecutor
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=1000)
+    parser.add_argument("--resources", type=int, default=50)
+    args = parser.parse_args()
+    console = Console()
+
+    class Bar:
+        def __init__(self, label, total):
+            self.progress = Progress(
+                TextColumn(label),
+                BarColumn(),
+                MofNCompleteColumn(),
+                console=console,
+                transient=True,
+            )
+            self.task = self.progress.add_task(label, total=total)
+
+        def __enter__(self):
+            self.progress.start()
+            return lambda done: self.progress.update(self.task, completed=done)
+
+        def __exit__(self, *exc):
+            self.progress.stop()
+
+    url = _database_url()
+    results = {}
+    with tempfile.TemporaryDirectory() as instance:
+        try:
+            app = _app(url, None, instance)
+            _reset(app)
+            executor = EmbeddedExecutor(app, threads=2)
+            executor.start()
+            try:
+                results["embedded (2 threads)"] = _run(
+                    "embedded", app, args.count, args.resources, Bar
+                )
+            finally:
+                executor.stop()
+
+            redis.Redis.from_url(BROKER).flushdb()
+            app = _app(url, BROKER, instance)
+            _reset(app)
+            workers = _celery_workers(url, instance, 2)
+            try:
+                _warm_up(app)
+                _reset(app)
+                results["Celery (2 workers)"] = _run("celery", app, args.count, args.resources, Bar)
+            finally:
+                for proc in workers:
+                    proc.send_signal(signal.SIGTERM)
+                for proc in workers:
+                    try:
+                        proc.wait(timeout=15)
+                    except subprocess.TimeoutExpired:
+                        proc.kill()
+                redis.Redis.from_url(BROKER).flushdb()
+        finally:
+            _drop_database()
+
+    (embedded_label, embedded), (celery_label, celery) = results.items()
+    table = Table(title=f"{args.count} no-op operations, commit -> done (PostgreSQL)")
+    table.add_column("figure")
+    table.add_column(embedded_label, justify="right")
+    table.add_column(celery_label, justify="right")
+    table.add_column("Celery / embedded", justify="right")
+    for key, unit, fmt in [
+        ("throughput", "ops/s", "{:.0f}"),
+        ("p50", "ms", "{:.0f}"),
+        ("p95", "ms", "{:.0f}"),
+        ("wall", "s", "{:.1f}"),
+    ]:
+        table.add_row(
+            f"{key} ({unit})",
+            fmt.format(embedded[key]),
+            fmt.format(celery[key]),
+            f"{celery[key] / embedded[key]:.2f}x",
+        )
+    console.print(table)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
