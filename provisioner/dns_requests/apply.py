@@ -114,6 +114,13 @@ def _apply(request: DnsChangeRequest, now: datetime, say) -> None:
     _event(request, "applying", "Applying the DNS change")
     db.session.commit()
     say(f"applying {len(fresh.changes)} change(s) to {domain.name}")
+
+    def mark_applied(_provider, _zone, _plan):
+        # Called by apply_reviewed once the server took the change, before it commits
+        # its zone history: "applied" is saved in that same transaction.
+        _mark_applied(request, None, now, commit=False)
+        return None  # verified below, with the request's own status moves
+
     applied = zones.apply_reviewed(
         domain,
         fresh,
@@ -122,9 +129,10 @@ def _apply(request: DnsChangeRequest, now: datetime, say) -> None:
         actor=request.approved_by,
         source="request",
         reference=str(request.id),
-        verify=lambda provider, zone, plan: None,  # verified below, after "applied" is saved
+        verify=mark_applied,
     )
-    _mark_applied(request, applied.change, now)
+    if applied.change is not None:
+        request.zone_change_id = applied.change.id  # saved with the verification
 
 
 def _lines(plan: dict | None) -> list[str]:
@@ -133,13 +141,14 @@ def _lines(plan: dict | None) -> list[str]:
     return describe_plan(plan)
 
 
-def _mark_applied(request: DnsChangeRequest, change, now: datetime) -> None:
+def _mark_applied(request: DnsChangeRequest, change, now: datetime, commit=True) -> None:
     request.status = "applied"
     request.applied_at = utcnow()
     if change is not None:
         request.zone_change_id = change.id
     _event(request, "applied", "DNS change applied on the server; checking every nameserver")
-    db.session.commit()
+    if commit:
+        db.session.commit()
 
 
 def _verify(request: DnsChangeRequest, say) -> dict:
