@@ -46,3 +46,15 @@ class ZoneChange(db.Model):
             "applied_at": self.applied_at.isoformat(),
             "rolled_back_by": self.rolled_back_by_id,
         }
+
+
+class ZoneDrift(db.Model):
+    """The last drift found for a domain, so technicians hear of each new drift once."""
+
+    __tablename__ = "zone_drift"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    domain_id: Mapped[int] = mapped_column(ForeignKey("domains.id"), unique=True)
+    lines: Mapped[list] = mapped_column(JSON, default=list)
+    checked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    reported_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

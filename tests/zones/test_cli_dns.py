@@ -134,3 +134,24 @@ def test_provider_with_unreadable_key_is_refused(runner, tmp_path):
         ["provider", "add", "bad", "--kind", "zonefile", "--directory", str(tmp_path)]
     )
     assert listed.exit_code == 0  # the failed attempt saved nothing under that name
+
+
+def test_drift_scan_tells_technicians_once(
+    school_zone, bind_server, runner, tmp_path, app, make_technician
+):
+    from provisioner.zones.drift import drift_scan
+
+    make_technician("tech@provider.example")
+    zone = school_zone
+    desired = tmp_path / "d.db"
+    desired.write_text(runner.invoke(["dns", "export", zone]).output + "extra 300 IN A 192.0.2.7\n")
+    assert runner.invoke(["dns", "apply", zone, "--zone-file", str(desired)]).exit_code == 0
+    sent = []
+    assert drift_scan(sent.append) == {}
+    bind_server.nsupdate(f"zone {zone}\nupdate delete extra.{zone}. A")
+    found = drift_scan(sent.append)
+    assert any("extra" in line for line in found[zone])
+    assert len(sent) == 1 and sent[0].to == ["tech@provider.example"]
+    assert "extra" in sent[0].text
+    drift_scan(sent.append)
+    assert len(sent) == 1  # the same drift is not reported twice
