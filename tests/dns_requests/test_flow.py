@@ -143,6 +143,13 @@ def test_a_record_changed_on_bind_after_approval_fails_with_a_conflict(setup, wo
     assert "Conflict" in request.error and "changed since the request was approved" in request.error
     assert setup.served("@", "A") == ["198.51.100.1"]  # nothing overwritten
     assert any("failed" in e.text for e in request.case.events)
+    # The technician reviews the new plan against the zone as it is now and approves again.
+    review.approve(request, setup.tech)
+    assert request.plan["changes"][0]["old"]["values"] == ["198.51.100.1"]
+    worker.run()
+    db.session.expire_all()
+    assert request.status == "verified"
+    assert setup.served("@", "A") == ["192.0.2.99"]
 
 
 def test_reject_tells_the_school_why_and_resolves_the_case(setup, inbox):
