@@ -40,3 +40,9 @@ def test_make_run_serves_the_login_page_and_demo_logins_work(server, http):
 
     status, page, _ = http(server.url).login(email, "not-the-password")
     assert status == 401 and "email or password is not correct" in page
+
+    # The embedded worker and scheduler ran beside the web app without failing
+    # (a table missing from the migrations shows up here first).
+    server.stop()
+    log = server.log.read_text()
+    assert "Traceback" not in log, log[-3000:]
