@@ -1,8 +1,9 @@
 """Emails to the people who asked: confirmation, completion, rejection, refusals.
 
-Mail goes through provisioner.mail.outbound. A send that fails does not undo
-the request it reports on (that is saved already): the failure is written on
-the case timeline for the technician, and logged.
+Mail goes through provisioner.mail.outbound at once. A send that fails does not
+undo the request it reports on (that is saved already): the message is queued as
+an operation (MAIL_KIND) that retries with back-off until the server takes it,
+and the delay is noted on the case for the technician.
 """
 
 from __future__ import annotations
@@ -31,19 +32,46 @@ def _sender_name() -> str:
     return current_app.config.get("MAIL_SIGNATURE", "The IT service desk")
 
 
+MAIL_KIND = "dns_request.mail"
+
+
 def deliver(message: Message, case=None, send=None) -> bool:
-    """Send; on failure note it on the case (if any) and return False."""
+    """Send now; if the mail server refuses, queue the message to be retried."""
     try:
         (send or send_mail)(message)
     except MailError as exc:
         log.error("could not send %r to %s: %s", message.subject, message.to, exc.message)
+        from provisioner.jobs.service import enqueue
+
+        enqueue(
+            MAIL_KIND,
+            {
+                "to": message.to,
+                "subject": message.subject,
+                "text": message.text,
+                "headers": message.headers,
+            },
+            resource_key=f"mail:{message.to[0]}",
+            case_id=case.id if case is not None else None,
+        )
         if case is not None:
             cases.add_event(
-                case, "note", f"Email not sent ({message.subject}): {exc.message}", public=False
+                case,
+                "note",
+                f"Email not sent yet ({message.subject}): {exc.message}; it will be retried",
+                public=False,
             )
-            db.session.commit()
+        db.session.commit()
         return False
     return True
+
+
+def send_queued(payload: dict) -> None:
+    """The MAIL_KIND operation: MailError makes the worker try again later."""
+    message = Message(
+        payload["to"], payload["subject"], payload["text"], headers=payload.get("headers") or {}
+    )
+    send_mail(message)
 
 
 def describe_plan(plan: dict | None) -> list[str]:

@@ -251,3 +251,17 @@ def _closed_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]  # closed again when the block ends: nothing answers
+
+
+def test_mail_server_down_queues_the_confirmation_until_it_is_back(setup, app, worker, inbox):
+    working = app.config["SMTP_URL"]
+    app.config["SMTP_URL"] = f"smtp://127.0.0.1:{_closed_port()}"
+    request = submit(setup)
+    assert request.status == "submitted"  # the request stands whatever the mail server does
+    assert inbox.to(setup.contact.email) == []
+    assert any("will be retried" in e.text for e in request.case.events)
+    app.config["SMTP_URL"] = working
+    worker.run()
+    assert inbox.subjects(setup.contact.email) == [
+        f"[{request.case.reference}] DNS change request received for {setup.zone}"
+    ]
