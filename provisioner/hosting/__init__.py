@@ -1,0 +1,1 @@
+"""Web hosting: accounts, quotas, FTP, subdomains and WordPress, run through playbooks/."""

@@ -1,0 +1,163 @@
+"""Real hosting servers for the hosting tests: nginx, php-fpm, pure-ftpd and MariaDB
+on 127.0.0.1, a loop-mounted btrfs image (quotas on) as the hosting root.
+
+Everything is started by the playbooks themselves (hostctl, pid files under the
+root) and stopped here by those PIDs; the image is unmounted at the end.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+APT_PACKAGES = {
+    # package: a file it installs (cheaper than asking dpkg about each)
+    "nginx": "/usr/sbin/nginx",
+    "php-fpm": "/usr/sbin/php-fpm8.2",
+    "php-mysql": "/usr/share/php8.2-mysql",
+    "mariadb-server": "/usr/sbin/mariadbd",
+    "wordpress": "/usr/share/wordpress/wp-settings.php",
+    "wordpress-theme-twentytwentythree": "/usr/share/wordpress/wp-content/themes/twentytwentythree",
+    "pure-ftpd": "/usr/sbin/pure-ftpd",
+    "btrfs-progs": "/usr/bin/btrfs",
+}
+IMAGE_SIZE = "512M"
+
+
+def _apt_install(packages: list[str]) -> None:
+    cmd = ["apt-get", "install", "-y", "--no-install-recommends", *packages]
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    if subprocess.run(cmd, env=env, capture_output=True).returncode != 0:
+        subprocess.run(["apt-get", "update"], env=env, check=True, capture_output=True)
+        subprocess.run(cmd, env=env, check=True, capture_output=True)
+
+
+def _mariadb_up() -> None:
+    def ok() -> bool:
+        probe = ["mariadb", "--batch", "-e", "SELECT 1"]
+        return subprocess.run(probe, capture_output=True).returncode == 0
+
+    if not ok():
+        subprocess.run(["service", "mariadb", "start"], check=True, capture_output=True)
+        for _ in range(100):
+            if ok():
+                return
+            time.sleep(0.1)
+        raise RuntimeError("MariaDB did not come up")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def hosting_packages() -> None:
+    missing = [pkg for pkg, path in APT_PACKAGES.items() if not os.path.exists(path)]
+    if missing:
+        _apt_install(missing)
+    try:
+        import ansible_runner  # noqa: F401
+    except ImportError:
+        subprocess.run(
+            [sys.executable, "-m", "pip", "install", "ansible-core", "ansible-runner"],
+            check=True,
+            capture_output=True,
+        )
+    _mariadb_up()
+
+
+def _stop_services(root: Path) -> None:
+    pids = []
+    for name in ("nginx", "php-fpm", "pure-ftpd"):
+        pid_file = root / "run" / f"{name}.pid"
+        if pid_file.exists() and pid_file.read_text().strip().isdigit():
+            pid = int(pid_file.read_text())
+            try:
+                os.kill(pid, signal.SIGTERM)
+                pids.append(pid)
+            except ProcessLookupError:
+                pass
+    deadline = time.monotonic() + 10
+    for pid in pids:
+        while time.monotonic() < deadline:
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                break
+            time.sleep(0.05)
+
+
+@pytest.fixture(scope="session")
+def btrfs_root(hosting_packages) -> Path:
+    """A loop-mounted btrfs image with quotas enabled, used as a hosting root."""
+    # not under pytest's 0700 tmp dirs: nginx's workers (www-data) must reach the docroots
+    base = Path(tempfile.mkdtemp(prefix="hosting-test-"))
+    base.chmod(0o755)
+    image, mnt = base / "hosting.img", base / "root"
+    mnt.mkdir()
+    subprocess.run(["truncate", "-s", IMAGE_SIZE, str(image)], check=True)
+    subprocess.run(["mkfs.btrfs", "-q", "-f", str(image)], check=True, capture_output=True)
+    subprocess.run(["mount", "-o", "loop", str(image), str(mnt)], check=True)
+    try:
+        subprocess.run(["btrfs", "quota", "enable", str(mnt)], check=True)
+        yield mnt
+    finally:
+        _stop_services(mnt)
+        subprocess.run(["umount", str(mnt)], check=False)
+        image.unlink(missing_ok=True)
+        mnt.rmdir()
+        base.rmdir()
+
+
+@pytest.fixture(scope="session")
+def hosting_target(btrfs_root):
+    from provisioner.hosting.runner import HostingTarget
+
+    return HostingTarget(
+        name="local-test",
+        connection="local",
+        root=str(btrfs_root),
+        http_port=free_port(),
+        ftp_port=free_port(),
+    )
+
+
+@pytest.fixture(scope="session")
+def hosting_runner(tmp_path_factory):
+    from provisioner.hosting.runner import AnsibleRunner
+
+    return AnsibleRunner(work_dir=str(tmp_path_factory.mktemp("runs")))
+
+
+@pytest.fixture(scope="session")
+def account_names(hosting_runner, hosting_target):
+    """Unique account names; whatever a failing test left behind is deleted at the end."""
+    made: list[str] = []
+
+    def make(prefix: str = "t") -> str:
+        name = f"{prefix}{secrets.token_hex(4)}"
+        made.append(name)
+        return name
+
+    yield make
+    for name in made:
+        left = (Path(hosting_target.root) / "home" / name).exists() or subprocess.run(
+            ["getent", "passwd", f"h-{name}"], capture_output=True
+        ).returncode == 0
+        if left:
+            hosting_runner.run("delete.yml", hosting_target, {"account": name})
+
+
+def new_password() -> str:
+    return secrets.token_hex(12)
