@@ -265,3 +265,21 @@ def test_mail_server_down_queues_the_confirmation_until_it_is_back(setup, app, w
     assert inbox.subjects(setup.contact.email) == [
         f"[{request.case.reference}] DNS change request received for {setup.zone}"
     ]
+
+
+def test_a_domain_without_a_provider_uses_the_embedded_zone_files(
+    app, make_school, make_contact, make_technician, worker
+):
+    from provisioner.registry.services import add_domain
+    from provisioner.zones import services as zones
+
+    school = make_school(name="Small School")
+    contact = make_contact(school, "head@small.example")
+    tech = make_technician()
+    domain = add_domain(school.urn, "small.essex.sch.uk")
+    request = intake.submit(requester=contact, domain=domain.name, changes=ADD_INTRANET)
+    review.approve(request, tech)
+    worker.run()
+    db.session.expire_all()
+    assert request.status == "verified", request.error
+    assert "intranet\t3600\tIN\tA\t192.0.2.10" in zones.export_zone(domain)
