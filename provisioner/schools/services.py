@@ -58,6 +58,28 @@ def list_schools(search: str | None = None) -> list[School]:
     return list(db.session.scalars(query))
 
 
+def list_contacts(search: str | None = None) -> list[User]:
+    """Every school contact, optionally matching a name, email, phone or school."""
+    query = (
+        select(User)
+        .join(School, User.school_id == School.id)
+        .where(User.role == ROLE_CONTACT)
+        .order_by(School.name, User.name)
+    )
+    if search and search.strip():
+        like = f"%{search.strip().lower()}%"
+        query = query.where(
+            or_(
+                func.lower(User.name).like(like),
+                User.email.like(like),
+                User.phone.like(like),
+                func.lower(School.name).like(like),
+                School.urn.like(like),
+            )
+        )
+    return list(db.session.scalars(query))
+
+
 def add_school(urn: str, name: str, local_authority: str | None = None) -> School:
     urn = v.clean_urn(urn)
     name = v.clean_name(name)

@@ -148,6 +148,13 @@ def contact_edit(urn: str, contact_id: int):
     return _render("admin/contact_form.html", form, school=school, contact=contact)
 
 
+@admin.get("/contacts")
+def contacts():
+    search = request.args.get("q", "").strip()
+    rows = schools.list_contacts(search or None)
+    return render_template("admin/contacts.html", contacts=rows, search=search)
+
+
 @admin.route("/domains", methods=["GET", "POST"])
 def domains_list():
     search = request.args.get("q", "").strip()

@@ -209,3 +209,18 @@ def test_navigation_links_depend_on_role(client, make_school, make_contact, make
     login(contact)
     page = _text(client.get("/portal/"))
     assert 'href="/portal/"' in page and 'href="/admin/schools"' not in page
+
+
+def test_contacts_list_searches_across_schools(
+    client, make_school, make_contact, make_technician, login
+):
+    make_contact(make_school(urn="111111", name="Alder Primary"), "hana@alder.example")
+    make_contact(make_school(urn="222222", name="Birch Academy"), "bo@birch.example")
+    login(make_technician())
+    page = _text(client.get("/admin/contacts"))
+    assert "hana@alder.example" in page and "bo@birch.example" in page
+    page = _text(client.get("/admin/contacts?q=birch"))
+    assert "bo@birch.example" in page and "hana@alder.example" not in page
+    page = _text(client.get("/admin/contacts?q=111111"))
+    assert "hana@alder.example" in page and "bo@birch.example" not in page
+    assert "tech@provider.example" not in _text(client.get("/admin/contacts?q=tech"))
