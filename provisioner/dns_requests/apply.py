@@ -19,7 +19,7 @@ from provisioner.errors import ProvisionerError
 from provisioner.jobs.errors import RetryableError
 from provisioner.zones import plan as planning
 from provisioner.zones import services as zones
-from provisioner.zones.errors import ConflictError, PlanChanged, ProviderError
+from provisioner.zones.errors import PlanChanged, ProviderError
 from provisioner.zones.validate import desired_from_changes
 
 log = logging.getLogger("provisioner.dns_requests")
@@ -79,10 +79,10 @@ def apply_request(request_id: int, *, now: datetime | None = None, log_line=None
         if request.status != "applied":
             _apply(request, now, say)
         return _verify(request, say)
-    except (PlanChanged, ConflictError, ApplyFailed, ProvisionerError) as exc:
-        if isinstance(exc, ProviderError):
-            _note_retry(request, exc)
-            raise
+    except ProviderError as exc:  # the server could not be reached: retried by the worker
+        _note_retry(request, exc)
+        raise
+    except ProvisionerError as exc:  # a conflict, a changed zone, an unsafe plan: a person
         _fail(request, exc.message)
         raise ApplyFailed(exc.message) from exc
     finally:

@@ -136,6 +136,17 @@ def _form_context(domain: Domain, form=None, **extra) -> dict:
     }
 
 
+@dns_requests.get("/new")
+def choose_domain():
+    """A technician names the domain (and maybe the case) to log a request for."""
+    name = request.args.get("domain", "").strip()
+    if not name:
+        abort(404)
+    domain = _domain_for_user(name)
+    args = {"case": request.args["case"]} if request.args.get("case") else {}
+    return redirect(url_for("dns_requests.new", domain_name=domain.name, **args))
+
+
 @dns_requests.get("/new/<domain_name>")
 def new(domain_name: str):
     domain = _domain_for_user(domain_name)

@@ -147,3 +147,27 @@ def test_technician_logs_a_phone_request(setup, client, login):
     (item,) = review.history(school=setup.school)
     assert item.channel == "phone"
     assert item.logged_by_id == setup.tech.id
+
+
+def test_an_email_case_is_turned_into_changes_by_a_technician(setup, client, login):
+    from provisioner.cases.services import open_case
+
+    case = open_case(
+        school=setup.school,
+        subject="Website move",
+        category="dns_change",
+        channel="email",
+        contact=setup.contact,
+        description="please point the website at 192.0.2.80",
+    )
+    login(setup.tech)
+    chosen = client.get(f"/requests/new?domain={setup.zone}&case={case.reference}")
+    assert chosen.status_code == 302
+    html = client.get(chosen.headers["Location"]).get_data(as_text=True)
+    assert f'name="case" value="{case.reference}"' in html
+    data = form(setup, requester_id=str(setup.contact.id), case=case.reference)
+    response = client.post(f"/requests/new/{setup.zone}", data=data)
+    assert response.status_code == 302
+    (item,) = review.history(school=setup.school)
+    assert item.case_id == case.id
+    assert item.channel == "email"
