@@ -13,6 +13,7 @@ import random
 import threading
 
 from flask import Flask
+from sqlalchemy.exc import SQLAlchemyError
 
 from provisioner.db import db
 from provisioner.jobs import claim as claiming
@@ -71,12 +72,45 @@ class EmbeddedExecutor:
         owner = f"{self.name}/{index}"
         wake = runtime(self.app).wake
         while not self.stopping.is_set():
-            if self.run_once(owner) is not None:
+            try:
+                if self.run_once(owner) is not None:
+                    continue
+            except SQLAlchemyError as exc:  # database down or busy: keep the thread alive
+                log.error("worker %s cannot reach the database: %s", owner, exc)
+                self.stopping.wait(max(self.poll_interval, 5.0))
                 continue
             wake.wait(self.poll_interval)
             wake.clear()
 
+    def _listen(self) -> None:
+        """PostgreSQL: wake at once when another process commits an operation."""
+        import psycopg
+
+        from provisioner.jobs.service import NOTIFY_CHANNEL
+
+        with self.app.app_context():
+            url = db.engine.url.set(drivername="postgresql")
+        wake = runtime(self.app).wake
+        while not self.stopping.is_set():
+            try:
+                with psycopg.connect(
+                    url.render_as_string(hide_password=False), autocommit=True
+                ) as conn:
+                    conn.execute(f"LISTEN {NOTIFY_CHANNEL}")
+                    while not self.stopping.is_set():
+                        for _note in conn.notifies(timeout=1.0, stop_after=1):
+                            wake.set()
+            except psycopg.OperationalError as exc:  # polling still works; listen again soon
+                log.warning("LISTEN failed, relying on polling: %s", exc)
+                self.stopping.wait(self.poll_interval)
+
     def start(self) -> None:
+        with self.app.app_context():
+            dialect = db.engine.dialect.name
+        if dialect == "postgresql":
+            listener = threading.Thread(target=self._listen, name="jobs-listen", daemon=True)
+            listener.start()
+            self._threads.append(listener)
         for index in range(self.threads):
             thread = threading.Thread(
                 target=self._loop, args=(index,), name=f"provisioner-worker-{index}", daemon=True

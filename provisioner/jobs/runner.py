@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 from flask import Flask
 from sqlalchemy import insert, select, update
+from sqlalchemy.exc import SQLAlchemyError
 
 from provisioner.db import db, utcnow
 from provisioner.errors import ProvisionerError
@@ -76,13 +77,16 @@ class Heartbeat(threading.Thread):
         renew_every = self.spec.lease.total_seconds() / 3
         since_renew = 0.0
         while not self.stopping.wait(0.5):
-            write_lines(self.engine, self.ctx.take_lines())
             since_renew += 0.5
-            if since_renew >= renew_every:
-                since_renew = 0.0
-                until = self.clock.now() + self.spec.lease
-                if not claiming.renew(self.engine, self.ctx.id, self.owner, until):
-                    self.ctx.lease_lost.set()
+            try:
+                write_lines(self.engine, self.ctx.take_lines())
+                if since_renew >= renew_every:
+                    since_renew = 0.0
+                    until = self.clock.now() + self.spec.lease
+                    if not claiming.renew(self.engine, self.ctx.id, self.owner, until):
+                        self.ctx.lease_lost.set()
+            except SQLAlchemyError as exc:  # the database blinked: try again next tick
+                log.warning("operation %s: could not renew its lease: %s", self.ctx.id, exc)
 
     def stop(self) -> None:
         self.stopping.set()

@@ -19,6 +19,7 @@ from flask import Flask
 from sqlalchemy import insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import SQLAlchemyError
 
 from provisioner.db import db
 from provisioner.errors import ProvisionerError
@@ -47,6 +48,33 @@ class RunOutcome:
     name: str
     status: str  # "succeeded", "failed" or "skipped" (not due, or run elsewhere)
     error: str | None = None
+
+
+class _LeaseKeeper(threading.Thread):
+    """Renews a running job's lease, so a long run is never taken for a dead one."""
+
+    def __init__(self, app: Flask, job: PeriodicJob, owner: str, clock: Clock):
+        super().__init__(name=f"lease-{job.name}", daemon=True)
+        self.app, self.job, self.owner, self.clock = app, job, owner, clock
+        self.stopping = threading.Event()
+
+    def run(self) -> None:
+        with self.app.app_context():
+            engine = db.engine
+        while not self.stopping.wait(self.job.lease.total_seconds() / 3):
+            try:
+                with engine.begin() as conn:
+                    conn.execute(
+                        update(J)
+                        .where(J.c.name == self.job.name, J.c.lease_owner == self.owner)
+                        .values(lease_expires_at=self.clock.now() + self.job.lease)
+                    )
+            except SQLAlchemyError as exc:  # the next tick tries again; the lease has slack
+                log.warning("could not renew the lease of %s: %s", self.job.name, exc)
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.join()
 
 
 class Scheduler:
@@ -120,6 +148,8 @@ class Scheduler:
         if due is None:
             return RunOutcome(job.name, "skipped")
         status, error = "succeeded", None
+        keeper = _LeaseKeeper(self.app, job, self.owner, self.clock)
+        keeper.start()
         with self.app.app_context():
             try:
                 job.func(now)
@@ -130,6 +160,7 @@ class Scheduler:
                 status, error = "failed", f"{type(exc).__name__}: {exc}"
                 log.exception("periodic job %s raised", job.name)
             finally:
+                keeper.stop()
                 db.session.remove()
             finished = self.clock.now()
             with db.engine.begin() as conn:
@@ -149,7 +180,11 @@ class Scheduler:
 
     def run_forever(self) -> None:
         while not self.stopping.is_set():
-            self.run_due()
+            try:
+                self.run_due()
+            except SQLAlchemyError as exc:  # database down or busy: try again next tick
+                log.error("scheduler %s cannot reach the database: %s", self.owner, exc)
+                self.stopping.wait(max(self.tick, 5.0))
             self.stopping.wait(self.tick)
 
     def start(self) -> None:

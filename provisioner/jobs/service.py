@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import event, select, update
+from sqlalchemy import event, select, text, update
 from sqlalchemy.orm import Session
 
 from provisioner.db import db, utcnow
@@ -30,6 +30,7 @@ from provisioner.jobs.models import (
 from provisioner.jobs.registry import REGISTRY
 
 _SESSION_KEY = "provisioner.jobs.enqueued"
+NOTIFY_CHANNEL = "provisioner_operations"
 
 
 def enqueue(
@@ -83,6 +84,9 @@ def enqueue(
     )
     session.add(operation)
     session.flush()  # the id is what the executor is told about after the commit
+    if session.get_bind().dialect.name == "postgresql":
+        # Delivered only if and when this transaction commits: wakes workers elsewhere.
+        session.execute(text(f"NOTIFY {NOTIFY_CHANNEL}"))
     session.info.setdefault(_SESSION_KEY, []).append(
         (current_app._get_current_object(), operation.id)
     )
