@@ -218,6 +218,9 @@ def _note_retry(request: DnsChangeRequest, exc: ProvisionerError) -> None:
     if request.status == "applying":
         request.status = "approved"
     intake.add_event(request, "attempt_failed", f"Attempt failed, will retry: {exc.message}")
+    cases.link_operation(
+        request.case, f"Applying the DNS change failed, will retry: {exc.message}", public=False
+    )
     db.session.commit()
 
 

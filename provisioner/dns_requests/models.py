@@ -99,7 +99,7 @@ class DnsRequestEvent(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     request_id: Mapped[int] = mapped_column(ForeignKey("dns_change_requests.id"), index=True)
     # submitted, edited, approved, scheduled, rejected, applying, applied, verified,
-    # failed, retried, rollback_requested
+    # attempt_failed, failed, retried, rollback_requested
     kind: Mapped[str] = mapped_column(String(20))
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     text: Mapped[str] = mapped_column(Text, default="")

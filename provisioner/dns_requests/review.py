@@ -319,5 +319,11 @@ def rollback(
         notify=notify or (lambda _r: None),
     )
     intake.add_event(request, "rollback_requested", f"Undone by {actor.name}: request {undo.id}")
+    cases.link_operation(
+        request.case,
+        f"{actor.name} undid this change: request {undo.id}, case {undo.case.reference}",
+        {"request_id": request.id, "undo_request_id": undo.id},
+        actor=actor,
+    )
     db.session.commit()
     return approve(undo, actor, now=now, live=live, enqueue=enqueue)
