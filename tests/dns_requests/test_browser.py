@@ -100,6 +100,8 @@ def test_contact_submits_technician_approves_bind_serves(
     contact_page.wait_for_function(
         "document.querySelector(\"[data-errors-for='1']\").textContent === ''"
     )
+    contact_page.wait_for_selector("#live-preview-lines li")
+    assert "+ A intranet 3600 192.0.2.10" in contact_page.inner_text("#live-preview-lines")
     contact_page.fill("#notes", "New intranet server <b>please</b>")
     contact_page.click("button[value=preview]")
     contact_page.wait_for_selector("#preview-plan")
