@@ -147,7 +147,7 @@ def _celery_workers(url: str, instance: str, n: int) -> list[subprocess.Popen]:
         PROVISIONER_INSTANCE_PATH=instance,
         PYTHONPATH=os.pathsep.join([str(REPO / "bench"), env.get("PYTHONPATH", "")]),
     )
-    log = open(Path(instance) / "celery-workers.log", "ab")  # noqa: SIM115
+    log = open(Path(os.environ.get("BENCH_LOG_DIR", instance)) / "celery-workers.log", "ab")  # noqa: SIM115
     return [
         subprocess.Popen(
             [
