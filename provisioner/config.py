@@ -21,6 +21,7 @@ ENV_KEYS = {
     "MAIL_FROM": "PROVISIONER_MAIL_FROM",
     "RDAP_BOOTSTRAP": "PROVISIONER_RDAP_BOOTSTRAP",
     "WHOIS_SERVERS": "PROVISIONER_WHOIS_SERVERS",
+    "INBOUND_MAILDIR": "PROVISIONER_INBOUND_MAILDIR",
 }
 
 
@@ -47,6 +48,10 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "RDAP_BOOTSTRAP": env["RDAP_BOOTSTRAP"] or str(PACKAGE_DATA / "rdap-bootstrap.json"),
         "WHOIS_SERVERS": env["WHOIS_SERVERS"],
         "ZONES_DIRECTORY": str(instance / "zones"),
+        "INBOUND_MAILDIR": env["INBOUND_MAILDIR"],  # polled for DNS requests by email
+        "MAIL_MAX_BYTES": 1024 * 1024,
+        "DNS_NOTICE_BUSINESS_DAYS": 1,  # "reasonable notice" for a DNS change
+        "DNS_VERIFY_TIMEOUT": 30,  # seconds to wait for every nameserver to serve a change
         "DOMAIN_LIMIT": 10,
         "MAX_NOMINATED": 4,
         "MIN_NOMINATED": 2,
