@@ -11,9 +11,7 @@ import dns.query
 import dns.rdatatype
 import pytest
 
-FIXTURE = (
-    Path(__file__).resolve().parents[2].parent / "shared/fixtures/zones/stmarys.essex.sch.uk.db"
-)
+FIXTURE = Path(__file__).resolve().parent / "fixtures" / "stmarys.essex.sch.uk.db"
 _numbers = itertools.count(1)
 
 
