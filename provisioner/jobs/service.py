@@ -123,6 +123,37 @@ def get_operation(op_id) -> Operation:
     return operation
 
 
+def get_operation_for(user, op_id) -> Operation:
+    """Staff see every operation; a contact only those serving their own school's cases.
+
+    Anything else is reported as missing, so ids of other schools' work do not leak.
+    """
+    operation = get_operation(op_id)
+    if user.is_staff:
+        return operation
+    if operation.case_id is not None and operation.case_id in _school_case_ids(user):
+        return operation
+    raise OperationNotFound(op_id)
+
+
+def _school_cases(user):
+    from provisioner.cases.models import Case  # cases depend on jobs, not the reverse
+
+    return select(Case.id).where(Case.school_id == user.school_id)
+
+
+def _school_case_ids(user) -> set[int]:
+    if user.school_id is None:
+        return set()
+    return set(db.session.execute(_school_cases(user)).scalars())
+
+
+def list_operations_for(user, **filters) -> list[Operation]:
+    if user.is_staff:
+        return list_operations(**filters)
+    return list_operations(**filters, case_ids=_school_cases(user))
+
+
 def list_operations(
     *,
     status: str | None = None,
@@ -130,6 +161,7 @@ def list_operations(
     resource_key: str | None = None,
     case_id: int | None = None,
     limit: int = 100,
+    case_ids=None,
 ) -> list[Operation]:
     query = select(Operation).order_by(Operation.id.desc()).limit(max(1, min(limit, 1000)))
     if status:
@@ -145,6 +177,8 @@ def list_operations(
         query = query.where(Operation.resource_key == resource_key)
     if case_id is not None:
         query = query.where(Operation.case_id == case_id)
+    if case_ids is not None:
+        query = query.where(Operation.case_id.in_(case_ids))
     return list(db.session.execute(query).scalars())
 
 

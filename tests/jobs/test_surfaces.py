@@ -48,11 +48,28 @@ def test_technician_sees_retries_and_cancels_an_operation_through_the_api(
     assert bad.status_code == 422 and "unknown status" in bad.get_json()["error"]["message"]
 
 
-def test_contacts_cannot_touch_operations(app, api, make_school, make_contact, failed_op):
-    contact = api(make_contact(make_school(), "head@stmarys.sch.uk"))
-    response = contact.get(f"/api/v1/operations/{failed_op}")
-    assert response.status_code == 403
-    assert contact.post(f"/api/v1/operations/{failed_op}/retry").status_code == 403
+def test_contacts_see_only_their_own_schools_case_operations_and_cannot_act(
+    app, api, make_school, make_contact, failed_op
+):
+    from provisioner.cases.services import open_case
+
+    stmarys, birch = make_school(), make_school()
+    head = make_contact(stmarys, "head@stmarys.sch.uk")
+    other = make_contact(birch, "office@birch.sch.uk")
+    case = open_case(school=stmarys, subject="Move the website", contact=head)
+    ours = enqueue("test.noop", {}, resource_key="zone:stmarys.sch.uk", case_id=case.id).id
+    db.session.commit()
+
+    contact = api(head)
+    assert contact.get(f"/api/v1/operations/{ours}").get_json()["case_id"] == case.id
+    assert [op["id"] for op in contact.get("/api/v1/operations").get_json()] == [ours]
+    assert contact.get(f"/api/v1/operations/{failed_op}").status_code == 404  # no case of theirs
+    assert contact.post(f"/api/v1/operations/{ours}/retry").status_code == 403
+    assert contact.post(f"/api/v1/operations/{ours}/cancel").status_code == 403
+
+    stranger = api(other)
+    assert stranger.get(f"/api/v1/operations/{ours}").status_code == 404
+    assert stranger.get("/api/v1/operations").get_json() == []
 
 
 def test_operations_page_shows_status_and_log_and_retries(

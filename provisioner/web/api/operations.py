@@ -1,23 +1,19 @@
-"""Operations: see one, retry it, cancel it (technicians).
-
-Contacts are refused for now: an operation's school is known only through its
-case, and cases are being built; scoping contacts to their school's cases comes
-with them.
-"""
+"""Operations: see them (technicians; contacts: their own school's cases' operations),
+retry and cancel them (technicians)."""
 
 from __future__ import annotations
 
 from flask import jsonify, request
 
 from provisioner.jobs import service
-from provisioner.web.api import api, require_staff
+from provisioner.web.api import api, api_user, require_staff
 
 
 @api.get("/operations")
 def list_operations():
-    """Operations, newest first (technicians); ?status=&kind=&resource=&limit="""
-    require_staff()
-    rows = service.list_operations(
+    """Operations, newest first (contacts: their school's cases); ?status=&kind=&resource=&limit="""
+    rows = service.list_operations_for(
+        api_user(),
         status=request.args.get("status") or None,
         kind=request.args.get("kind") or None,
         resource_key=request.args.get("resource") or None,
@@ -29,8 +25,8 @@ def list_operations():
 @api.get("/operations/<op_id>")
 def get_operation(op_id):
     """One operation with its status, attempts, result, error and log."""
-    require_staff()
-    return jsonify(service.operation_dict(service.get_operation(op_id), with_log=True))
+    operation = service.get_operation_for(api_user(), op_id)
+    return jsonify(service.operation_dict(operation, with_log=True))
 
 
 @api.post("/operations/<op_id>/retry")
