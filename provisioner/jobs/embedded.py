@@ -79,6 +79,10 @@ class EmbeddedExecutor:
                 log.error("worker %s cannot reach the database: %s", owner, exc)
                 self.stopping.wait(max(self.poll_interval, 5.0))
                 continue
+            except Exception:  # a bug must not silently shrink the pool: log it, carry on
+                log.exception("worker %s: unexpected error outside any handler", owner)
+                self.stopping.wait(max(self.poll_interval, 5.0))
+                continue
             wake.wait(self.poll_interval)
             wake.clear()
 

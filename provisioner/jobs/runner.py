@@ -224,12 +224,14 @@ def _final_failure_hooks(op_id: int) -> None:
     for hook in list(REGISTRY.final_failure_hooks):
         try:
             hook(operation)
-        except ProvisionerError as exc:  # e.g. SMTP down: the failure itself is already saved
+        except Exception as exc:  # one feature's hook must not stop the others, or the worker
             db.session.rollback()
-            log.error("final-failure hook %s for operation %s: %s", hook, op_id, exc.message)
+            message = exc.message if isinstance(exc, ProvisionerError) else repr(exc)
+            log.exception("final-failure hook %s for operation %s failed", hook, op_id)
             with db.engine.begin() as conn:
                 conn.execute(
                     insert(LINES),
-                    [{"operation_id": op_id, "at": utcnow(), "line": f"hook: {exc.message}"}],
+                    [{"operation_id": op_id, "at": utcnow(), "line": f"hook failed: {message}"}],
                 )
+            operation = db.session.get(Operation, op_id)
     db.session.remove()

@@ -230,3 +230,20 @@ def test_running_operation_cannot_be_cancelled_half_way(app, clock):
     # Once its worker is gone (lease expired) it can be cancelled.
     op = service.cancel_operation(op_id, now=now + timedelta(minutes=2))
     assert op.status == "cancelled"
+
+
+def test_a_broken_failure_hook_does_not_stop_the_others(app, clock, failures):
+    def broken(operation):
+        raise RuntimeError("timeline service exploded")
+
+    REGISTRY.final_failure_hooks.insert(0, broken)
+    try:
+        op_id = enqueue("test.refuse", {}, resource_key="zone:a").id
+        db.session.commit()
+        clock.set(datetime.now(UTC) + timedelta(seconds=1))
+        EmbeddedExecutor(app, clock=clock).run_once()
+    finally:
+        REGISTRY.final_failure_hooks.remove(broken)
+    assert [f[0] for f in failures] == [op_id]  # the next hook still ran
+    lines = [line.line for line in service.log_lines(op_id)]
+    assert any("hook failed" in line and "timeline service exploded" in line for line in lines)
