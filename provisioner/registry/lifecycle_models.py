@@ -96,7 +96,9 @@ class TldPrice(db.Model):
 
 
 REQUEST_KINDS = ("register", "renew")
-REQUEST_STATUSES = ("quoted", "approved", "completed", "cancelled")
+# "processing": a registrar job is running for it (route53domains); it ends completed or
+# back at approved with the job's error on the case.
+REQUEST_STATUSES = ("quoted", "approved", "processing", "completed", "cancelled")
 
 
 class RegistrationRequest(db.Model):
@@ -132,3 +134,56 @@ class RegistrationRequest(db.Model):
     domain: Mapped[Domain | None] = relationship()
     requested_by: Mapped[User | None] = relationship(foreign_keys=[requested_by_id])
     approved_by: Mapped[User | None] = relationship(foreign_keys=[approved_by_id])
+
+
+class AutoRenewConsent(db.Model):
+    """Who turned auto-renew on for a domain (Domain.auto_renew): a nominated contact's
+    standing approval of the renewal price, so auto-renew's request needs no second one."""
+
+    __tablename__ = "auto_renew_consents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    domain_id: Mapped[int] = mapped_column(
+        ForeignKey("domains.id", ondelete="CASCADE"), unique=True
+    )
+    given_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    given_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    given_by: Mapped[User] = relationship()
+
+
+class AutoRenewal(db.Model):
+    """The renewal request auto-renew opened for a domain: once per expiry date."""
+
+    __tablename__ = "auto_renewals"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    domain_id: Mapped[int] = mapped_column(ForeignKey("domains.id", ondelete="CASCADE"))
+    expiry_date: Mapped[date]
+    request_id: Mapped[int | None] = mapped_column(
+        ForeignKey("registration_requests.id", ondelete="SET NULL")
+    )
+    outcome: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (
+        UniqueConstraint("domain_id", "expiry_date", name="uq_auto_renewals_domain_expiry"),
+    )
+
+
+class CalendarFeed(db.Model):
+    """A read-only iCalendar feed of expiry dates: one school's, or every school's
+    (technicians). Only the sha256 of the URL's token is kept."""
+
+    __tablename__ = "calendar_feeds"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(12))
+    school_id: Mapped[int | None] = mapped_column(ForeignKey("schools.id"), index=True)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked: Mapped[bool] = mapped_column(default=False)
+
+    school: Mapped[School | None] = relationship()

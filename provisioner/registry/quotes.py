@@ -31,7 +31,7 @@ from provisioner.registry.names import normalise, to_ascii
 from provisioner.schools.models import User
 
 _SUFFIX = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)(\.(?!-)[a-z0-9-]{1,63}(?<!-))*$")
-OPEN = ("quoted", "approved")
+OPEN = ("quoted", "approved", "processing")
 
 
 def format_price(pence: int, currency: str = "GBP") -> str:
@@ -98,7 +98,12 @@ def _check_nominated(user: User, school, what: str) -> None:
 
 
 def request_registration(
-    requester: User, name: str, *, is_available: Callable[[str], bool], now: datetime | None = None
+    requester: User,
+    name: str,
+    *,
+    is_available: Callable[[str], bool],
+    now: datetime | None = None,
+    channel: str = "portal",
 ) -> RegistrationRequest:
     """Quote for registering a new name (checked free at the registry first)."""
     school = requester.school
@@ -114,7 +119,7 @@ def request_registration(
         )
     if db.session.scalar(select(Domain.id).where(Domain.name == domain.ascii)):
         raise Conflict(f"{domain.ascii} is already a managed domain", code="domain_taken")
-    _refuse_open_request(domain.ascii)
+    refuse_open_request(domain.ascii)
     limit = current_app.config["DOMAIN_LIMIT"]
     if school.domain_count >= limit:
         raise DomainLimitReached(
@@ -127,18 +132,27 @@ def request_registration(
         raise Conflict(
             f"{domain.ascii} is already registered by someone else", code="not_available"
         )
-    return _quote("register", domain.ascii, school, requester, price.register_pence, price, now)
+    return _quote(
+        "register",
+        domain.ascii,
+        school,
+        requester,
+        price.register_pence,
+        price,
+        now,
+        channel=channel,
+    )
 
 
 def request_renewal(
-    requester: User, name: str, *, now: datetime | None = None
+    requester: User, name: str, *, now: datetime | None = None, channel: str = "portal"
 ) -> RegistrationRequest:
     """Quote for renewing one of the school's domains."""
     domain = db.session.scalar(select(Domain).where(Domain.name == to_ascii(name)))
     if domain is None:
         raise NotFound(f"no managed domain named {name!r}", fields={"name": "unknown domain"})
     _check_nominated(requester, domain.school, "request domain renewals")
-    _refuse_open_request(domain.registrable_name)
+    refuse_open_request(domain.registrable_name)
     price = price_for(domain.registrable_name)
     req = _quote(
         "renew",
@@ -149,11 +163,12 @@ def request_renewal(
         price,
         now,
         domain,
+        channel=channel,
     )
     return req
 
 
-def _refuse_open_request(name: str) -> None:
+def refuse_open_request(name: str) -> None:
     open_request = db.session.scalar(
         select(RegistrationRequest).where(
             RegistrationRequest.name == name, RegistrationRequest.status.in_(OPEN)
@@ -167,7 +182,22 @@ def _refuse_open_request(name: str) -> None:
         )
 
 
-def _quote(kind, name, school, requester, pence, price, now, domain=None) -> RegistrationRequest:
+def _quote(
+    kind,
+    name,
+    school,
+    requester,
+    pence,
+    price,
+    now,
+    domain=None,
+    *,
+    channel="portal",
+    approved_by=None,
+    note="",
+) -> RegistrationRequest:
+    """The request and its case, in one commit. `requester` is None when the system asks
+    (auto-renew); `approved_by` when the school approved in advance."""
     now = now or utcnow()
     verb = "Register" if kind == "register" else "Renew"
     amount = format_price(pence, price.currency)
@@ -175,9 +205,11 @@ def _quote(kind, name, school, requester, pence, price, now, domain=None) -> Reg
         school=school,
         subject=f"{verb} {name}",
         category="domain_registration" if kind == "register" else "domain_renewal",
-        channel="portal",
+        channel=channel,
         contact=requester,
-        description=f"{verb} {name} for {price.years} year(s). Quote: {amount}, awaiting approval.",
+        description=f"{verb} {name} for {price.years} year(s). Quote: {amount}, "
+        + (f"approved in advance by {approved_by.name}." if approved_by else "awaiting approval.")
+        + (f"\n{note}" if note else ""),
         received_at=now,
         commit=False,
     )
@@ -187,7 +219,11 @@ def _quote(kind, name, school, requester, pence, price, now, domain=None) -> Reg
         school_id=school.id,
         domain_id=domain.id if domain else None,
         case_id=case.id,
-        requested_by_id=requester.id,
+        requested_by_id=requester.id if requester else None,
+        status="approved" if approved_by else "quoted",
+        approved_by_id=approved_by.id if approved_by else None,
+        approved_at=now if approved_by else None,
+        note=note,
         price_pence=pence,
         currency=price.currency,
         years=price.years,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import time, timedelta
 
 from provisioner.errors import ProvisionerError
-from provisioner.jobs.registry import register_periodic
+from provisioner.jobs.registry import on_final_failure, register_handler, register_periodic
 from provisioner.jobs.timing import LONDON
 from provisioner.registry import scheduled
 
@@ -45,3 +45,47 @@ register_periodic(
 register_periodic(
     "registry.reminders", reminders_job, daily_at=time(7, 0), lease=timedelta(hours=1)
 )
+
+
+# ---------------------------------------------------------------- registration and renewal
+
+
+def complete_request_handler(ctx) -> dict:
+    from provisioner.jobs.errors import PermanentError, RetryableError
+    from provisioner.registry import fulfil
+    from provisioner.registry.registrars import RegistrarError
+
+    try:
+        return fulfil.run_completion(ctx.payload, now=ctx.clock.now())
+    except RegistrarError as exc:
+        ctx.log(exc.message)
+        # AWS still working on it, or unreachable: come back later. Refusals need a person.
+        raise (RetryableError if exc.retryable else PermanentError)(exc.message) from exc
+
+
+def _completion_gave_up(operation) -> None:
+    from provisioner.registry import fulfil
+
+    if operation.kind == fulfil.COMPLETE_KIND:
+        fulfil.give_up(operation.payload["request_id"], operation.error or "")
+
+
+def auto_renew_job(now) -> None:
+    from flask import current_app
+
+    from provisioner.registry.auto_renew import DEFAULT_DAYS, run_auto_renew
+
+    days = int(current_app.config.get("AUTO_RENEW_DAYS", DEFAULT_DAYS))
+    run_auto_renew(now.astimezone(LONDON).date(), days=days)
+
+
+register_handler(
+    "registry.complete_request",
+    complete_request_handler,
+    max_attempts=12,
+    backoff_base=timedelta(minutes=1),
+    backoff_cap=timedelta(minutes=30),
+    lease=timedelta(seconds=120),
+)
+on_final_failure(_completion_gave_up)
+register_periodic("registry.auto_renew", auto_renew_job, daily_at=time(6, 30))

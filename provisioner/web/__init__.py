@@ -43,6 +43,9 @@ def register_web(app: Flask) -> None:
     from provisioner.web.dns_requests import dns_requests
 
     app.register_blueprint(dns_requests)
+    from provisioner.web.domain_lifecycle import domain_lifecycle
+
+    app.register_blueprint(domain_lifecycle)
 
     @app.get("/")
     def index():

@@ -55,6 +55,7 @@ def json_body() -> dict:
 from provisioner.web.api import (  # noqa: E402,F401 - routes register on import
     core,
     dns_requests,
+    domain_requests,
     openapi,
     operations,
 )
