@@ -45,7 +45,21 @@ B_SECRETS = [
 
 # Other features: add a function(school_b) that creates B's objects of that feature
 # (cases, DNS requests, hosting accounts...) so their routes are walked with real ids.
-B_BUILDERS: list[Callable] = []
+
+
+def _b_case(school_b) -> None:
+    from provisioner.cases.services import open_case
+
+    contact = next(c for c in school_b.contacts if c.email == "bertha@secret-beta.example")
+    open_case(
+        school=school_b,
+        subject="Beta Secret Academy printer",
+        contact=contact,
+        description="Hiddenshire office printer is jammed",
+    )
+
+
+B_BUILDERS: list[Callable] = [_b_case]
 
 
 def _known_params(world) -> dict:
