@@ -78,6 +78,9 @@ def _register_commands() -> None:
     from provisioner.dns_requests.cli import register as register_dns_requests
 
     register_dns_requests(main)
+    from provisioner.hosting.cli import register as register_hosting
+
+    register_hosting(main)
 
 
 _register_commands()

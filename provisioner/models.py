@@ -14,3 +14,4 @@ from provisioner.zones import history as zones_history  # noqa: F401,E402
 from provisioner.dns_requests import models as dns_requests_models  # noqa: F401,E402
 from provisioner.registry import lifecycle_models  # noqa: F401,E402
 from provisioner.jobs import models as jobs_models  # noqa: F401,E402
+from provisioner.hosting import models as hosting_models  # noqa: F401,E402

@@ -1,0 +1,345 @@
+"""Hosting services: servers, placement, accounts, FTP users, subdomains, usage.
+
+Each takes its PlaybookRunner as an argument (runner.AnsibleRunner in production,
+a recording fake in unit tests). The account's row is committed before a playbook
+runs (status `provisioning`) so a crash leaves a visible record, and again after.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import shutil
+import string
+from collections.abc import Callable
+
+from sqlalchemy import select
+
+from provisioner.db import db, utcnow
+from provisioner.errors import Conflict, NotFound, ValidationError
+from provisioner.hosting import validation as v
+from provisioner.hosting.models import (
+    ACTIVE,
+    DELETED,
+    FAILED,
+    LIVE_STATUSES,
+    PLANS,
+    PROVISIONING,
+    SUSPENDED,
+    FtpAccount,
+    HostingAccount,
+    HostingServer,
+    Subdomain,
+)
+from provisioner.hosting.runner import (
+    PlaybookFailed,
+    PlaybookRunner,
+    run_or_raise,
+)
+from provisioner.hosting.runner import (
+    create_account as run_create,
+)
+from provisioner.registry.models import Domain
+from provisioner.schools.models import School
+from provisioner.schools.services import get_school
+
+LineSink = Callable[[str], None] | None
+_SERVER_NAME = re.compile(r"[a-z0-9][a-z0-9.-]{0,62}")
+_ALPHABET = string.ascii_letters + string.digits
+
+
+def new_secret(length: int = 24) -> str:
+    return "".join(secrets.choice(_ALPHABET) for _ in range(length))
+
+
+# -- servers ---------------------------------------------------------------
+
+
+def add_server(
+    name: str,
+    *,
+    connection: str,
+    root: str | None = None,
+    host: str | None = None,
+    ssh_user: str | None = None,
+    http_port: int | None = None,
+    ftp_port: int | None = None,
+    capacity_bytes: int | None = None,
+) -> HostingServer:
+    if not _SERVER_NAME.fullmatch(name or ""):
+        raise ValidationError(
+            f"Server name {name!r} must be lower-case letters, digits, dots and hyphens",
+            fields={"name": "invalid"},
+        )
+    v.choice(connection, "connection", ("local", "ssh"))
+    if db.session.scalar(select(HostingServer).where(HostingServer.name == name)):
+        raise Conflict(f"A hosting server named {name} already exists", fields={"name": "taken"})
+    if connection == "local":
+        if not root or not root.startswith("/") or ".." in root.split("/"):
+            raise ValidationError(
+                "--root must be an absolute directory for a local server", fields={"root": root}
+            )
+        if capacity_bytes is None:
+            probe = root
+            while not os.path.exists(probe):
+                probe = os.path.dirname(probe)
+            capacity_bytes = shutil.disk_usage(probe).total
+    elif not host:
+        raise ValidationError("--host is required for an ssh server", fields={"host": "required"})
+    elif capacity_bytes is None:
+        raise ValidationError(
+            "--capacity is required for an ssh server", fields={"capacity": "required"}
+        )
+    for port_name, port in (("http_port", http_port), ("ftp_port", ftp_port)):
+        if port is not None and not 1 <= port <= 65535:
+            raise ValidationError(f"{port_name} must be 1-65535", fields={port_name: port})
+    server = HostingServer(
+        name=name,
+        connection=connection,
+        root=root,
+        host=host,
+        ssh_user=ssh_user,
+        http_port=http_port or (8080 if connection == "local" else 80),
+        ftp_port=ftp_port or (2121 if connection == "local" else 21),
+        capacity_bytes=capacity_bytes,
+    )
+    db.session.add(server)
+    db.session.commit()
+    return server
+
+
+def list_servers() -> list[HostingServer]:
+    return list(db.session.scalars(select(HostingServer).order_by(HostingServer.name)))
+
+
+def get_server(name: str) -> HostingServer:
+    server = db.session.scalar(select(HostingServer).where(HostingServer.name == name))
+    if server is None:
+        raise NotFound(f"No hosting server named {name!r}", fields={"server": "unknown"})
+    return server
+
+
+def place(quota_bytes: int, server_name: str | None = None) -> HostingServer:
+    """The named server, or the one with the most free capacity that fits the plan."""
+    if server_name:
+        candidates = [get_server(server_name)]
+    else:
+        candidates = list_servers()
+    if not candidates:
+        raise Conflict("No hosting servers: add one with `provisioner hosting server add`")
+    best = max(candidates, key=lambda s: (s.free_bytes, -s.id))
+    if best.free_bytes < quota_bytes:
+        raise Conflict(
+            f"No hosting server has {quota_bytes} bytes free (most free: {best.name}, "
+            f"{best.free_bytes} bytes)",
+            fields={"server": "full"},
+        )
+    return best
+
+
+# -- accounts --------------------------------------------------------------
+
+
+def get_account(name: str) -> HostingAccount:
+    account = db.session.scalar(select(HostingAccount).where(HostingAccount.name == name))
+    if account is None or account.status == DELETED:
+        raise NotFound(f"No hosting account named {name!r}", fields={"account": "unknown"})
+    return account
+
+
+def list_accounts(school: School | None = None) -> list[HostingAccount]:
+    query = select(HostingAccount).where(HostingAccount.status != DELETED)
+    if school is not None:
+        query = query.where(HostingAccount.school_id == school.id)
+    return list(db.session.scalars(query.order_by(HostingAccount.name)))
+
+
+def school_domains(school: School) -> list[str]:
+    return list(db.session.scalars(select(Domain.name).where(Domain.school_id == school.id)))
+
+
+def _account_name_for(domain: str) -> str:
+    """`stmarys.essex.sch.uk` -> `stmarys` (or `stmarys2`... when taken)."""
+    base = re.sub(r"[^a-z0-9]", "", domain.split(".")[0])[:20] or "site"
+    if not base[0].isalpha():
+        base = ("s" + base)[:20]
+    base = base.ljust(3, "0")
+    name, n = base, 1
+    while db.session.scalar(select(HostingAccount.id).where(HostingAccount.name == name)):
+        n += 1
+        name = f"{base}{n}"
+    return v.account_name(name)
+
+
+def create_account(
+    runner: PlaybookRunner,
+    *,
+    school_urn: str,
+    domain: str,
+    plan: str = "standard",
+    server_name: str | None = None,
+    wordpress: bool = False,
+    on_line: LineSink = None,
+) -> HostingAccount:
+    """Create and provision an account; it ends `active`, or `failed` with the reason
+    (PlaybookFailed is raised after the failure is recorded)."""
+    school = get_school(school_urn)
+    domain = v.domain_name(domain)
+    if plan not in PLANS:
+        raise ValidationError(
+            f"Unknown plan {plan!r}; plans: {', '.join(PLANS)}", fields={"plan": plan}
+        )
+    if domain not in school_domains(school):
+        raise ValidationError(
+            f"{domain} is not one of {school.name}'s domains; add the domain first",
+            fields={"domain": "not the school's"},
+        )
+    existing = db.session.scalar(
+        select(HostingAccount).where(
+            HostingAccount.school_id == school.id,
+            HostingAccount.plan == plan,
+            HostingAccount.status.in_(LIVE_STATUSES),
+        )
+    )
+    if existing:
+        raise Conflict(
+            f"{school.name} already has a {plan} hosting account ({existing.name}, "
+            f"{existing.domain}); one account per school per plan",
+            fields={"school_urn": "has an account"},
+        )
+    quota = PLANS[plan]
+    server = place(quota, server_name)
+    account = HostingAccount(
+        name=_account_name_for(domain),
+        school=school,
+        server=server,
+        plan=plan,
+        quota_bytes=quota,
+        domain=domain,
+        wordpress=wordpress,
+        status=PROVISIONING,
+    )
+    db.session.add(account)
+    db.session.commit()
+    variables = {
+        "account": account.name,
+        "domain": domain,
+        "quota_bytes": quota,
+        "wordpress": wordpress,
+        "db_password": new_secret(),
+    }
+    try:
+        run_create(runner, server.target(), variables, on_line=on_line)
+    except PlaybookFailed as exc:
+        account.status, account.failure_reason = FAILED, exc.message
+        db.session.commit()
+        raise
+    account.status = ACTIVE
+    db.session.commit()
+    return account
+
+
+def _set_state(
+    runner: PlaybookRunner,
+    name: str,
+    playbook: str,
+    allowed: tuple[str, ...],
+    new_status: str,
+    on_line: LineSink,
+) -> HostingAccount:
+    account = get_account(name)
+    if account.status not in allowed:
+        raise Conflict(
+            f"Account {name} is {account.status}; {playbook.removesuffix('.yml')} needs it "
+            f"{' or '.join(allowed)}",
+            fields={"status": account.status},
+        )
+    run_or_raise(runner, playbook, account.server.target(), {"account": name}, on_line=on_line)
+    account.status = new_status
+    db.session.commit()
+    return account
+
+
+def suspend(runner: PlaybookRunner, name: str, on_line: LineSink = None) -> HostingAccount:
+    return _set_state(runner, name, "suspend.yml", (ACTIVE,), SUSPENDED, on_line)
+
+
+def unsuspend(runner: PlaybookRunner, name: str, on_line: LineSink = None) -> HostingAccount:
+    return _set_state(runner, name, "unsuspend.yml", (SUSPENDED,), ACTIVE, on_line)
+
+
+def delete(runner: PlaybookRunner, name: str, on_line: LineSink = None) -> HostingAccount:
+    account = _set_state(
+        runner, name, "delete.yml", (ACTIVE, SUSPENDED, FAILED, PROVISIONING), DELETED, on_line
+    )
+    account.ftp_accounts.clear()
+    account.subdomains.clear()
+    db.session.commit()
+    return account
+
+
+def refresh_usage(
+    runner: PlaybookRunner, name: str | None = None, on_line: LineSink = None
+) -> list[HostingAccount]:
+    accounts = [get_account(name)] if name else list_accounts()
+    for account in accounts:
+        if account.status not in (ACTIVE, SUSPENDED):
+            continue
+        result = run_or_raise(
+            runner,
+            "usage.yml",
+            account.server.target(),
+            {"account": account.name},
+            on_line=on_line,
+        )
+        account.used_bytes = int(result.facts["hosting_usage"]["used_bytes"])
+        account.usage_checked_at = utcnow()
+        db.session.commit()
+    return accounts
+
+
+# -- FTP users and subdomains ------------------------------------------------
+
+
+def _require_active(account: HostingAccount, what: str) -> None:
+    if account.status != ACTIVE:
+        raise Conflict(
+            f"Account {account.name} is {account.status}: {what} needs an active account",
+            fields={"status": account.status},
+        )
+
+
+def add_ftp_account(
+    runner: PlaybookRunner, name: str, user: str, path: str = "", on_line: LineSink = None
+) -> tuple[FtpAccount, str]:
+    """Adds an FTP user; returns it and its password (shown once, never stored)."""
+    account = get_account(name)
+    _require_active(account, "adding an FTP user")
+    user, path = v.ftp_user(user), v.relative_path(path)
+    if db.session.scalar(select(FtpAccount.id).where(FtpAccount.user == user)):
+        raise Conflict(f"FTP user {user} already exists", fields={"user": "taken"})
+    password = new_secret()
+    variables = {"account": name, "ftp_user": user, "ftp_path": path, "ftp_password": password}
+    run_or_raise(runner, "ftp.yml", account.server.target(), variables, on_line=on_line)
+    ftp = FtpAccount(account=account, user=user, path=path)
+    db.session.add(ftp)
+    db.session.commit()
+    return ftp, password
+
+
+def add_subdomain(
+    runner: PlaybookRunner, name: str, label: str, on_line: LineSink = None
+) -> Subdomain:
+    account = get_account(name)
+    _require_active(account, "adding a subdomain")
+    fqdn = v.subdomain_within(label, account.domain, school_domains(account.school))
+    label = fqdn.split(".", 1)[0]
+    if any(s.label == label for s in account.subdomains):
+        raise Conflict(f"{fqdn} already exists", fields={"label": "taken"})
+    variables = {"account": name, "domain": account.domain, "subdomain": label}
+    run_or_raise(runner, "subdomain.yml", account.server.target(), variables, on_line=on_line)
+    sub = Subdomain(account=account, label=label)
+    db.session.add(sub)
+    db.session.commit()
+    return sub

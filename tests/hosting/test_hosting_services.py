@@ -1,0 +1,181 @@
+"""Hosting services and CLI: placement, one account per school per plan, refusals,
+recorded failures. The playbooks themselves run for real in
+test_hosting_lifecycle.py; here a recording PlaybookRunner stands in for them so the
+rules can be checked in milliseconds."""
+
+from __future__ import annotations
+
+import pytest
+
+from provisioner.errors import Conflict, NotFound, ValidationError
+from provisioner.hosting import services
+from provisioner.hosting.models import GIB, HostingAccount
+from provisioner.hosting.runner import RunResult
+from provisioner.registry.services import add_domain
+
+
+class RecordingRunner:
+    """PlaybookRunner that records each run; `fail` maps a playbook to a failure."""
+
+    def __init__(self, fail: dict[str, str] | None = None):
+        self.calls: list[tuple[str, str, dict]] = []
+        self.fail = fail or {}
+
+    def run(self, playbook, target, variables, *, check=False, on_line=None):
+        self.calls.append((playbook, target.name, dict(variables)))
+        if playbook in self.fail:
+            return RunResult(playbook, "failed", 2, check, failure=self.fail[playbook])
+        facts = {}
+        if playbook == "usage.yml":
+            facts = {"hosting_usage": {"used_bytes": 123456, "quota_bytes": 5 * GIB}}
+        return RunResult(playbook, "successful", 0, check, stats={"changed": {"h": 1}}, facts=facts)
+
+
+@pytest.fixture
+def fake(app):
+    recorder = RecordingRunner()
+    app.extensions["hosting_runner"] = recorder
+    return recorder
+
+
+@pytest.fixture
+def school_with_domain(make_school):
+    def make(domain):
+        school = make_school()
+        add_domain(school.urn, domain)
+        return school
+
+    return make
+
+
+def test_new_accounts_go_to_the_server_with_most_free_capacity(
+    runner, fake, school_with_domain, tmp_path
+):
+    for name, capacity in (("small", 12 * GIB), ("big", 20 * GIB)):
+        result = runner.invoke(
+            [
+                "hosting",
+                "server",
+                "add",
+                name,
+                "--connection",
+                "local",
+                "--root",
+                str(tmp_path / name),
+                "--capacity",
+                str(capacity),
+            ]
+        )
+        assert result.exit_code == 0, result.output
+    placed = []
+    for i in range(3):
+        school = school_with_domain(f"school{i}.essex.sch.uk")
+        result = runner.invoke(
+            ["hosting", "create", "--school", school.urn, "--domain", f"school{i}.essex.sch.uk"]
+        )
+        assert result.exit_code == 0, result.output
+        placed.append(result.output.split(" on ")[-1].strip())
+    # big: 20 -> 15 -> 10 free; small keeps 12, so the third goes to small
+    assert placed == ["big", "big", "small"]
+    assert [c[1] for c in fake.calls] == ["big", "big", "small"]
+
+
+def test_one_account_per_school_per_plan(fake, school_with_domain, tmp_path):
+    services.add_server("h1", connection="local", root=str(tmp_path), capacity_bytes=50 * GIB)
+    school = school_with_domain("stmarys.essex.sch.uk")
+    first = services.create_account(fake, school_urn=school.urn, domain="stmarys.essex.sch.uk")
+    assert first.status == "active" and first.quota_bytes == 5_368_709_120
+    with pytest.raises(Conflict, match="already has a standard hosting account"):
+        services.create_account(fake, school_urn=school.urn, domain="stmarys.essex.sch.uk")
+    assert len(fake.calls) == 1
+
+
+def test_failed_creation_is_recorded_with_its_reason(school_with_domain, tmp_path, runner, app):
+    recorder = RecordingRunner(fail={"account-create.yml": "database: Create failed: ERROR 2002"})
+    app.extensions["hosting_runner"] = recorder
+    services.add_server("h1", connection="local", root=str(tmp_path), capacity_bytes=50 * GIB)
+    school = school_with_domain("stmarys.essex.sch.uk")
+    result = runner.invoke(
+        ["hosting", "create", "--school", school.urn, "--domain", "stmarys.essex.sch.uk"]
+    )
+    assert result.exit_code == 1
+    assert "failed at database: Create failed: ERROR 2002" in result.output
+    assert "Rolled back" in result.output
+    account = services.list_accounts()[0]
+    assert account.status == "failed" and "ERROR 2002" in account.failure_reason
+    assert [c[0] for c in recorder.calls] == ["account-create.yml", "delete.yml"]
+    # a failed account does not block a new attempt
+    app.extensions["hosting_runner"] = RecordingRunner()
+    result = runner.invoke(
+        ["hosting", "create", "--school", school.urn, "--domain", "stmarys.essex.sch.uk"]
+    )
+    assert result.exit_code == 0, result.output
+
+
+def test_bad_input_is_refused_and_nothing_runs(fake, school_with_domain, tmp_path):
+    services.add_server("h1", connection="local", root=str(tmp_path), capacity_bytes=50 * GIB)
+    school = school_with_domain("stmarys.essex.sch.uk")
+    with pytest.raises(ValidationError, match="not one of .* domains"):
+        services.create_account(fake, school_urn=school.urn, domain="elsewhere.sch.uk")
+    with pytest.raises(ValidationError, match="Unknown plan"):
+        services.create_account(
+            fake, school_urn=school.urn, domain="stmarys.essex.sch.uk", plan="gold"
+        )
+    assert fake.calls == [] and services.list_accounts() == []
+
+    account = services.create_account(fake, school_urn=school.urn, domain="stmarys.essex.sch.uk")
+    fake.calls.clear()
+    with pytest.raises(ValidationError, match="may not contain '..'"):
+        services.add_ftp_account(fake, account.name, "webmaster", "../../etc")
+    with pytest.raises(ValidationError, match="not allowed"):
+        services.add_ftp_account(fake, account.name, "web;master")
+    with pytest.raises(ValidationError, match="reserved"):
+        services.add_subdomain(fake, account.name, "www")
+    with pytest.raises(ValidationError, match="single label"):
+        services.add_subdomain(fake, account.name, "a.b")
+    assert fake.calls == []
+    assert account.ftp_accounts == [] and account.subdomains == []
+
+
+def test_ftp_password_shown_once_and_lifecycle_commands(runner, fake, school_with_domain, tmp_path):
+    services.add_server("h1", connection="local", root=str(tmp_path), capacity_bytes=50 * GIB)
+    school = school_with_domain("stmarys.essex.sch.uk")
+    assert (
+        runner.invoke(
+            [
+                "hosting",
+                "create",
+                "--school",
+                school.urn,
+                "--domain",
+                "stmarys.essex.sch.uk",
+                "--wordpress",
+            ]
+        ).exit_code
+        == 0
+    )
+    name = services.list_accounts()[0].name
+    assert name == "stmarys"
+
+    result = runner.invoke(
+        ["hosting", "ftp", "add", name, "--user", "stmarys.web", "--path", "public_html"]
+    )
+    assert result.exit_code == 0, result.output
+    password = result.output.split("password (shown once): ")[1].strip()
+    sent = fake.calls[-1][2]
+    assert sent["ftp_password"] == password and sent["ftp_path"] == "public_html"
+    assert password not in repr(HostingAccount.query.one().ftp_accounts[0].__dict__)
+
+    assert (
+        "intranet.stmarys.essex.sch.uk added"
+        in runner.invoke(["hosting", "subdomain", "add", name, "intranet"]).output
+    )
+    assert "is suspended" in runner.invoke(["hosting", "suspend", name]).output
+    result = runner.invoke(["hosting", "ftp", "add", name, "--user", "stmarys.two"])
+    assert result.exit_code == 1 and "needs an active account" in result.output
+    assert "is active" in runner.invoke(["hosting", "unsuspend", name]).output
+    assert "123456 of 5368709120" in runner.invoke(["hosting", "usage", name]).output
+    assert "is deleted" in runner.invoke(["hosting", "delete", name]).output
+    assert services.list_accounts() == []
+    with pytest.raises(NotFound):
+        services.get_account(name)
