@@ -9,7 +9,6 @@ now + 365 days against 365 days), so moto tests register for 2 years.
 
 from __future__ import annotations
 
-import urllib.request
 from datetime import UTC, date, datetime, timedelta
 
 import boto3
@@ -33,28 +32,6 @@ CONTACT = {
     "PhoneNumber": "+44.1245000000",
     "Email": "it@provider.example",
 }
-
-
-@pytest.fixture(scope="session")
-def moto_domains_server():
-    from moto.server import ThreadedMotoServer
-
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
-
-
-@pytest.fixture
-def moto_domains(moto_domains_server, monkeypatch):
-    """moto reset to empty, dummy credentials: the endpoint URL."""
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    request = urllib.request.Request(f"{moto_domains_server}/moto-api/reset", method="POST")
-    with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310 - 127.0.0.1
-        assert response.status == 200
-    return moto_domains_server
 
 
 def stubbed():
