@@ -1,9 +1,11 @@
 """1,000 no-op operations end to end: embedded executor vs Celery with two workers.
 
 Each operation is committed on its own (as a web request would), then run by
-  * embedded: two worker threads inside this process, woken by the commit
-    (what `provisioner serve` runs), and
-  * Celery: two `provisioner worker` processes (Redis broker, 127.0.0.1:6379
+  * embedded, 2 threads inside this process, woken by the commit (what
+    `provisioner serve` runs);
+  * embedded, 2 `provisioner worker` processes without a broker, woken by
+    PostgreSQL NOTIFY (the peer Celery is compared with);
+  * Celery: 2 `provisioner worker` processes (Redis broker, 127.0.0.1:6379
     db 15), told of each commit by a published id.
 Both use the same temporary PostgreSQL database. Latency is commit -> the
 row's finished_at; throughput is operations / (last finish - first commit).
@@ -124,6 +126,8 @@ def _figures(committed: dict, finished: dict) -> dict:
         "p50": statistics.median(latencies) * 1000,
         "p95": latencies[int(len(latencies) * 0.95) - 1] * 1000,
         "span": span,
+        "submit": len(committed)
+        / max((max(committed.values()) - min(committed.values())).total_seconds(), 1e-9),
     }
 
 
@@ -138,16 +142,19 @@ def _run(label, app, count, resources, progress_factory) -> dict:
     return figures
 
 
-def _celery_workers(url: str, instance: str, n: int) -> list[subprocess.Popen]:
+def _worker_processes(url: str, instance: str, n: int, broker: str | None):
     env = dict(os.environ)
+    env.pop("PROVISIONER_BROKER_URL", None)
+    if broker:
+        env["PROVISIONER_BROKER_URL"] = broker
     env.update(
         PROVISIONER_DATABASE_URL=url,
-        PROVISIONER_BROKER_URL=BROKER,
         PROVISIONER_SECRET_KEY="bench",
         PROVISIONER_INSTANCE_PATH=instance,
         PYTHONPATH=os.pathsep.join([str(REPO / "bench"), env.get("PYTHONPATH", "")]),
     )
-    log = open(Path(os.environ.get("BENCH_LOG_DIR", instance)) / "celery-workers.log", "ab")  # noqa: SIM115
+    log_dir = Path(os.environ.get("BENCH_LOG_DIR", instance))
+    log = open(log_dir / "workers.log", "ab")  # noqa: SIM115
     return [
         subprocess.Popen(
             [
@@ -168,7 +175,7 @@ def _celery_workers(url: str, instance: str, n: int) -> list[subprocess.Popen]:
 
 
 def _warm_up(app) -> None:
-    """One operation through the workers, so process start-up is not measured."""
+    """One operation through the worker processes, so their start-up is not measured."""
     count = 0
     from provisioner.db import db
     from provisioner.jobs import enqueue
@@ -183,7 +190,18 @@ def _warm_up(app) -> None:
             time.sleep(0.2)
             count += 1
             if count > 600:
-                raise SystemExit("the Celery workers did not start; see celery-workers.log")
+                raise SystemExit("the workers did not start; see workers.log")
+
+
+def _stop(workers: list[subprocess.Popen]) -> None:
+    for proc in workers:
+        proc.send_signal(signal.SIGTERM)
+    for proc in workers:
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
 
 
 def main() -> None:
@@ -233,45 +251,50 @@ def main() -> None:
             finally:
                 executor.stop()
 
-            redis.Redis.from_url(BROKER).flushdb()
-            app = _app(url, BROKER, instance)
-            _reset(app)
-            workers = _celery_workers(url, instance, 2)
-            try:
-                _warm_up(app)
-                _reset(app)
-                results["Celery (2 workers)"] = _run("celery", app, args.count, args.resources, Bar)
-            finally:
-                for proc in workers:
-                    proc.send_signal(signal.SIGTERM)
-                for proc in workers:
-                    try:
-                        proc.wait(timeout=15)
-                    except subprocess.TimeoutExpired:
-                        proc.kill()
+            for label, broker in [
+                ("embedded (2 worker processes)", None),
+                ("Celery (2 workers)", BROKER),
+            ]:
                 redis.Redis.from_url(BROKER).flushdb()
+                app = _app(url, broker, instance)
+                _reset(app)
+                workers = _worker_processes(url, instance, 2, broker)
+                try:
+                    _warm_up(app)
+                    _reset(app)
+                    results[label] = _run(label, app, args.count, args.resources, Bar)
+                finally:
+                    _stop(workers)
+                    redis.Redis.from_url(BROKER).flushdb()
         finally:
             _drop_database()
 
-    (embedded_label, embedded), (celery_label, celery) = results.items()
+    threads, processes, celery = (results[label] for label in results)
     table = Table(title=f"{args.count} no-op operations, commit -> done (PostgreSQL)")
     table.add_column("figure")
-    table.add_column(embedded_label, justify="right")
-    table.add_column(celery_label, justify="right")
-    table.add_column("Celery / embedded", justify="right")
-    for key, unit, fmt in [
+    for label in results:
+        table.add_column(label, justify="right")
+    table.add_column("Celery / embedded threads", justify="right")
+    table.add_column("Celery / embedded processes", justify="right")
+    rows = [
         ("throughput", "ops/s", "{:.0f}"),
+        ("submit", "commits/s", "{:.0f}"),
         ("p50", "ms", "{:.0f}"),
         ("p95", "ms", "{:.0f}"),
         ("wall", "s", "{:.1f}"),
-    ]:
+    ]
+    for key, unit, fmt in rows:
         table.add_row(
             f"{key} ({unit})",
-            fmt.format(embedded[key]),
-            fmt.format(celery[key]),
-            f"{celery[key] / embedded[key]:.2f}x",
+            *(fmt.format(figures[key]) for figures in (threads, processes, celery)),
+            f"{celery[key] / threads[key]:.2f}x",
+            f"{celery[key] / processes[key]:.2f}x",
         )
     console.print(table)
+    console.print(
+        "Embedded threads are woken in-process by the commit; worker processes by "
+        "PostgreSQL NOTIFY; Celery workers by the id published to Redis."
+    )
 
 
 if __name__ == "__main__":
