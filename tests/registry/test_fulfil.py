@@ -222,3 +222,86 @@ def test_a_technician_sets_a_date_by_hand_over_the_api(api, people):
     assert bad.status_code == 422 and "before any domain existed" in bad.json["error"]["message"]
     good = api(people["tech"]).put(path, json={"expires_on": "2027-08-31"})
     assert (good.json["expires_on"], good.json["source"]) == ("2027-08-31", "manual")
+
+
+def _race(app, calls):
+    """Run each call in its own thread and app context (own session) at once."""
+    import threading
+
+    barrier = threading.Barrier(len(calls))
+    outcomes = [None] * len(calls)
+
+    def run(i, call):
+        with app.app_context():
+            barrier.wait()
+            try:
+                outcomes[i] = call()
+            except Exception as exc:  # noqa: BLE001 - the outcome under test
+                outcomes[i] = exc
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    return outcomes
+
+
+@pytest.mark.postgres_only
+def test_two_technicians_completing_the_last_slot_at_once(app, api, people):
+    from provisioner.errors import DomainLimitReached
+    from provisioner.registry import fulfil
+    from provisioner.registry.registrars import Completion
+    from provisioner.registry.registrars.manual import ManualRegistrar
+    from provisioner.schools.models import User
+
+    for i in range(9):
+        add_domain("115001", f"site{i}.essex.sch.uk")
+    ids = []
+    for name in ("race-a.essex.sch.uk", "race-b.essex.sch.uk"):
+        rid = ask(api, people["head"], name).json["id"]
+        api(people["head"]).post(f"/api/v1/domain-requests/{rid}/approve-quote")
+        ids.append(rid)
+    tech_id = people["tech"].id
+
+    def complete(rid):
+        return lambda: (
+            fulfil.complete(
+                rid,
+                db.session.get(User, tech_id),
+                ManualRegistrar(),
+                Completion("R-1", 500, date(2028, 1, 1)),
+            ).status
+        )
+
+    outcomes = _race(app, [complete(ids[0]), complete(ids[1])])
+    assert sorted(map(str, outcomes)).count("completed") == 1
+    assert sum(isinstance(o, DomainLimitReached) for o in outcomes) == 1
+    db.session.expire_all()
+    assert db.session.get(School, people["school"].id).domain_count == 10
+    assert db.session.scalar(select(func.count()).select_from(Domain)) == 10
+
+
+@pytest.mark.postgres_only
+def test_a_quote_approved_twice_at_once_is_approved_once(app, api, people, make_contact):
+    from provisioner.errors import Conflict
+    from provisioner.registry.quotes import approve_quote
+    from provisioner.schools.models import User
+
+    bursar = make_contact(people["school"], "bursar@stmarys.example", name="Bo Bursar")
+    rid = ask(api, people["head"], "newschool.essex.sch.uk").json["id"]
+    ids = [people["head"].id, bursar.id]
+    outcomes = _race(
+        app,
+        [lambda uid=uid: approve_quote(rid, db.session.get(User, uid)).status for uid in ids],
+    )
+    assert outcomes.count("approved") == 1
+    assert sum(isinstance(o, Conflict) for o in outcomes) == 1
+    events = [e.kind for e in db.session.get(Case, ask_case(rid)).events]
+    assert events.count("quote_approved") == 1
+
+
+def ask_case(rid):
+    return db.session.get(RegistrationRequest, rid).case_id
