@@ -123,6 +123,12 @@ def _check_can_complete(request: RegistrationRequest, actor: User, *, from_job=F
             f"(its nominated contacts: {names})",
             code="quote_not_approved",
         )
+    if request.status == "processing":
+        raise Conflict(
+            f"request #{request.id} for {request.name} is already being done at the registrar; "
+            "its operation shows the progress",
+            code="request_busy",
+        )
     raise Conflict(
         f"request #{request.id} for {request.name} is {request.status}; there is nothing to do",
         code="request_closed",

@@ -69,9 +69,7 @@ def test_the_window_is_configurable(setup):
 def test_without_a_nominated_consent_the_school_approves_by_hand(setup):
     _tech, head, _office, domain = setup
     set_auto_renew(domain, True, head)
-    update_contact(
-        head, name=head.name, email=head.email, phone=None, role="slt", nominated=False
-    )
+    update_contact(head, name=head.name, email=head.email, phone=None, role="slt", nominated=False)
     run_auto_renew(EXPIRY - timedelta(days=10))
     [req] = requests()
     assert (req.status, req.approved_by_id) == ("quoted", None)

@@ -87,7 +87,7 @@ def test_route53domains_registration_runs_as_an_operation(api, approved, worker)
     again = api(tech).post(
         f"/api/v1/domain-requests/{rid}/complete", json={"registrar": "route53domains"}
     )
-    assert again.status_code == 409
+    assert again.status_code == 409 and again.json["error"]["code"] == "request_busy"
     assert worker() == 1
     db.session.expire_all()
     operation = db.session.get(Operation, queued.json["operation"])
