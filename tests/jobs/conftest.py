@@ -79,16 +79,21 @@ def jobs_pg_url(worker_id):
 
 @pytest.fixture(scope="session")
 def redis_db(worker_id):
-    """A Redis database of this xdist worker's own (10, 11, ...), emptied per test."""
+    """A Redis database of this xdist worker's own (4, 5, ...; 8, 9, ... for side rigs).
+
+    Benchmarks use 11 and 15, so a bench run never empties a test's queue.
+    """
     index = 0 if worker_id == "master" else int(worker_id.removeprefix("gw"))
-    return 10 + index
+    return 4 + index % 4
 
 
 @pytest.fixture
 def redis_url(redis_db):
-    client = redis.Redis(REDIS_HOST, REDIS_PORT, db=redis_db)
+    """A third database (12, 13, ...) so this test's workers share no queue with a rig's."""
+    number = redis_db + 8
+    client = redis.Redis(REDIS_HOST, REDIS_PORT, db=number)
     client.flushdb()
-    yield f"redis://{REDIS_HOST}:{REDIS_PORT}/{redis_db}"
+    yield f"redis://{REDIS_HOST}:{REDIS_PORT}/{number}"
     client.flushdb()
 
 
@@ -318,7 +323,7 @@ def side_rig(rig_base, tmp_path):
     database too, so the module's workers never swallow messages meant for them."""
     broker = None
     if rig_base.celery:
-        side_db = int(rig_base.broker_url.rsplit("/", 1)[1]) + 4
+        side_db = int(rig_base.broker_url.rsplit("/", 1)[1]) + 4  # 8, 9, ...
         redis.Redis(REDIS_HOST, REDIS_PORT, db=side_db).flushdb()
         broker = f"redis://{REDIS_HOST}:{REDIS_PORT}/{side_db}"
     built = Setup(rig_base.flavour, rig_base.database_url, broker, tmp_path, rig_base.smtp_url)
