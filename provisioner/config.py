@@ -63,6 +63,9 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "REMEMBER_COOKIE_HTTPONLY": True,
         "WTF_CSRF_TIME_LIMIT": None,
         "EMBEDDED_WORKER": True,
+        "JOBS_THREADS": 2,  # embedded worker threads inside `provisioner serve`
+        "JOBS_QUEUE": "provisioner-operations",  # Celery queue name
+        "BROKER_RETRY_SECONDS": 10,  # after a failed publish, leave it to the relay this long
     }
     if "SECRET_KEY" not in overrides:
         config["SECRET_KEY"] = env["SECRET_KEY"] or _secret_key(instance)
