@@ -6,7 +6,7 @@ ten-domain slot atomically), then the registrar is asked; if the registrar refus
 slot is given back. Renewal records the new expiry date, which starts a fresh reminder
 series by itself. Either way the request is completed and its case resolved.
 
-The registrar comes in as an argument; `queue_completion` runs the same work as a
+The registrar comes in as an argument; registrar_jobs.py runs the same work as a
 durable operation (for registrars that work asynchronously, such as Route 53 Domains).
 """
 
@@ -16,7 +16,7 @@ from collections import Counter
 from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from provisioner.cases import services as cases
 from provisioner.cases.models import Case
@@ -33,7 +33,6 @@ from provisioner.zones.provider_configs import get_provider_config
 from provisioner.zones.providers import registry as dns_providers
 from provisioner.zones.services import adopt_or_create
 
-COMPLETE_KIND = "registry.complete_request"
 STATUS_LABELS = {
     "quoted": "Quote awaiting the school's approval",
     "approved": "Approved by the school; waiting for a technician",
@@ -110,7 +109,7 @@ def _zone_provider(config: DnsProviderConfig | None):
     return dns_providers.build("zonefile", {"directory": current_app.config["ZONES_DIRECTORY"]})
 
 
-def _check_can_complete(request: RegistrationRequest, actor: User, *, from_job=False) -> None:
+def check_can_complete(request: RegistrationRequest, actor: User, *, from_job=False) -> None:
     if actor is None or not actor.is_staff:
         raise Forbidden("only technicians register and renew domains")
     allowed = ("approved", "processing") if from_job else ("approved",)
@@ -135,7 +134,7 @@ def _check_can_complete(request: RegistrationRequest, actor: User, *, from_job=F
     )
 
 
-def _check_room(request: RegistrationRequest) -> None:
+def check_room(request: RegistrationRequest) -> None:
     school = db.session.get(School, request.school_id)
     limit = current_app.config["DOMAIN_LIMIT"]
     if school.domain_count >= limit:
@@ -160,7 +159,7 @@ def complete(
     request = db.session.get(RegistrationRequest, int(request_id))
     if request is None:
         raise NotFound(f"no domain request #{request_id}", fields={"request": "unknown"})
-    _check_can_complete(request, actor, from_job=from_job)
+    check_can_complete(request, actor, from_job=from_job)
     now = now or utcnow()
     if request.kind == "register":
         domain, result = _register(request, registrar, details, provider_name)
@@ -198,7 +197,7 @@ def _register(request, registrar, details, provider_name):
             f"{request.name} is already managed for {existing.school.name}", code="domain_taken"
         )
     if existing is None:
-        _check_room(request)
+        check_room(request)
         school = db.session.get(School, request.school_id)
         config = get_provider_config(provider_name) if provider_name else school_provider(school)
         adopt_or_create(_zone_provider(config), request.name)
@@ -283,106 +282,3 @@ def parse_completion(data: dict) -> tuple[str, Completion]:
         new_expiry=expiry,
         note=str(data.get("note") or ""),
     )
-
-
-# ---------------------------------------------------------------- as a durable operation
-
-
-def queue_completion(
-    request_id: int,
-    actor: User,
-    registrar_kind: str,
-    details: Completion = Completion(),
-    *,
-    provider_name: str | None = None,
-):
-    """Hand the registrar call to a worker; the request shows "processing" meanwhile."""
-    from provisioner.jobs.service import enqueue
-
-    request = db.session.get(RegistrationRequest, int(request_id))
-    if request is None:
-        raise NotFound(f"no domain request #{request_id}", fields={"request": "unknown"})
-    _check_can_complete(request, actor)
-    if registrar_kind not in KINDS:
-        raise ValidationError(f"unknown registrar {registrar_kind!r}")
-    if request.kind == "register":
-        _check_room(request)
-        if provider_name:
-            get_provider_config(provider_name)  # unknown provider: refused now, not in the job
-    won = db.session.execute(
-        update(RegistrationRequest)
-        .where(RegistrationRequest.id == request.id, RegistrationRequest.status == "approved")
-        .values(status="processing")
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if not won:
-        db.session.rollback()
-        raise Conflict(f"request #{request.id} is already being processed", code="request_busy")
-    operation = enqueue(
-        COMPLETE_KIND,
-        {
-            "request_id": request.id,
-            "registrar": registrar_kind,
-            "actor_id": actor.id,
-            "provider": provider_name,
-            "reference": details.reference,
-            "cost_pence": details.cost_pence,
-            "new_expiry": details.new_expiry.isoformat() if details.new_expiry else None,
-            "note": details.note,
-        },
-        resource_key=f"domain:{request.name}",
-        idempotency_key=f"registration_request:{request.id}:complete",
-        case_id=request.case_id,
-        requested_by=actor.id,
-    )
-    if request.case_id:
-        case = db.session.get(Case, request.case_id)
-        cases.link_operation(
-            case,
-            f"{request.kind.title()} {request.name} through {registrar_kind} (operation "
-            f"{operation.id})",
-            {"operation_id": operation.id, "request_id": request.id},
-            actor=actor,
-        )
-    db.session.commit()
-    db.session.refresh(request)
-    return operation
-
-
-def run_completion(payload: dict, now: datetime | None = None) -> dict:
-    """The operation's body (see tasks.py): build the registrar and complete the request."""
-    from provisioner.registry import registrars
-
-    request = db.session.get(RegistrationRequest, int(payload["request_id"]))
-    if request is not None and request.status == "completed":
-        return {"status": "completed", "request_id": request.id, "already": True}
-    actor = db.session.get(User, int(payload["actor_id"]))
-    kind, details = parse_completion(payload)
-    registrar = registrars.build(kind, current_app.config)
-    done = complete(
-        payload["request_id"],
-        actor,
-        registrar,
-        details,
-        provider_name=payload.get("provider"),
-        now=now,
-        from_job=True,
-    )
-    return {
-        "status": done.status,
-        "request_id": done.id,
-        "expires_on": done.new_expiry.isoformat(),
-        "reference": done.registrar_reference,
-    }
-
-
-def give_up(request_id: int, error: str) -> None:
-    """After the job's last attempt: back to "approved" so a technician can try again."""
-    request = db.session.get(RegistrationRequest, int(request_id))
-    if request is None or request.status != "processing":
-        return
-    request.status = "approved"
-    if request.case_id:
-        case = db.session.get(Case, request.case_id)
-        cases.add_event(case, "note", f"Registrar job failed: {error}", public=False)
-    db.session.commit()

@@ -52,11 +52,11 @@ register_periodic(
 
 def complete_request_handler(ctx) -> dict:
     from provisioner.jobs.errors import PermanentError, RetryableError
-    from provisioner.registry import fulfil
+    from provisioner.registry import registrar_jobs
     from provisioner.registry.registrars import RegistrarError
 
     try:
-        return fulfil.run_completion(ctx.payload, now=ctx.clock.now())
+        return registrar_jobs.run_completion(ctx.payload, now=ctx.clock.now())
     except RegistrarError as exc:
         ctx.log(exc.message)
         # AWS still working on it, or unreachable: come back later. Refusals need a person.
@@ -64,10 +64,10 @@ def complete_request_handler(ctx) -> dict:
 
 
 def _completion_gave_up(operation) -> None:
-    from provisioner.registry import fulfil
+    from provisioner.registry import registrar_jobs
 
-    if operation.kind == fulfil.COMPLETE_KIND:
-        fulfil.give_up(operation.payload["request_id"], operation.error or "")
+    if operation.kind == registrar_jobs.COMPLETE_KIND:
+        registrar_jobs.give_up(operation.payload["request_id"], operation.error or "")
 
 
 def auto_renew_job(now) -> None:

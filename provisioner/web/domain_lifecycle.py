@@ -15,7 +15,15 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 
 from provisioner.errors import NotFound, ProvisionerError, ValidationError
-from provisioner.registry import auto_renew, fulfil, overview, quotes, registrars, scheduled
+from provisioner.registry import (
+    auto_renew,
+    fulfil,
+    overview,
+    quotes,
+    registrar_jobs,
+    registrars,
+    scheduled,
+)
 from provisioner.registry import services as domains
 from provisioner.registry.lifecycle import expiry_checks, set_expiry_manually
 
@@ -214,7 +222,7 @@ def request_complete(request_id: int):
             )
             flash(f"{made.name}: done, and the case is resolved.", "success")
         else:
-            operation = fulfil.queue_completion(
+            operation = registrar_jobs.queue_completion(
                 made.id, current_user, kind, details, provider_name=provider
             )
             flash(f"{made.name}: sent to {kind} (operation {operation.id}).", "success")

@@ -124,3 +124,10 @@ def test_a_registrar_refusal_puts_the_request_back_and_keeps_nothing(
     assert db.session.get(RegistrationRequest, rid).status == "approved"
     assert db.session.scalar(select(func.count()).select_from(Domain)) == 0
     assert db.session.get(School, school.id).domain_count == 0
+
+    # Once the technician has fixed the cause, sending it again makes a new operation.
+    retry = api(tech).post(
+        f"/api/v1/domain-requests/{rid}/complete", json={"registrar": "route53domains"}
+    )
+    assert retry.status_code == 202 and retry.json["operation"] != queued.json["operation"]
+    assert worker() == 1

@@ -7,7 +7,15 @@ from datetime import date
 from flask import current_app, jsonify, request
 
 from provisioner.errors import NotFound, ValidationError
-from provisioner.registry import auto_renew, fulfil, overview, quotes, registrars, scheduled
+from provisioner.registry import (
+    auto_renew,
+    fulfil,
+    overview,
+    quotes,
+    registrar_jobs,
+    registrars,
+    scheduled,
+)
 from provisioner.registry import services as domains
 from provisioner.registry.lifecycle import set_expiry_manually
 from provisioner.web.api import api, api_user, json_body, require_staff
@@ -82,7 +90,9 @@ def complete_domain_request(request_id: str):
             provider_name=provider,
         )
         return jsonify(fulfil.request_dict(done))
-    operation = fulfil.queue_completion(made.id, user, kind, details, provider_name=provider)
+    operation = registrar_jobs.queue_completion(
+        made.id, user, kind, details, provider_name=provider
+    )
     return jsonify({**fulfil.request_dict(made), "operation": operation.id}), 202
 
 
