@@ -184,7 +184,8 @@ class _Events:
         created = event.get("created")
         at = datetime.fromisoformat(created).timestamp() if created else time.time()
         if kind in ("playbook_on_task_start", "playbook_on_handler_task_start"):
-            role = data.get("role") or ("handlers" if "handler" in kind else "play")
+            # the hosting plays have no role-less tasks except their handlers
+            role = data.get("role") or "handlers"
             self._mark(role, at)
         elif kind == "playbook_on_stats":
             self._mark(None, at)

@@ -7,6 +7,7 @@ root) and stopped here by those PIDs; the image is unmounted at the end.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import secrets
 import signal
@@ -27,6 +28,8 @@ APT_PACKAGES = {
     "mariadb-server": "/usr/sbin/mariadbd",
     "wordpress": "/usr/share/wordpress/wp-settings.php",
     "wordpress-theme-twentytwentythree": "/usr/share/wordpress/wp-content/themes/twentytwentythree",
+    # pure-ftpd: virtual users without PAM. Debian makes it conflict with vsftpd
+    # (installing one removes the other).
     "pure-ftpd": "/usr/sbin/pure-ftpd",
     "btrfs-progs": "/usr/bin/btrfs",
 }
@@ -63,9 +66,12 @@ def free_port() -> int:
 
 @pytest.fixture(scope="session")
 def hosting_packages() -> None:
-    missing = [pkg for pkg, path in APT_PACKAGES.items() if not os.path.exists(path)]
-    if missing:
-        _apt_install(missing)
+    # xdist workers share the machine's dpkg: one installs, the others wait
+    with open("/tmp/provisioner-hosting-apt.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        missing = [pkg for pkg, path in APT_PACKAGES.items() if not os.path.exists(path)]
+        if missing:
+            _apt_install(missing)
     try:
         import ansible_runner  # noqa: F401
     except ImportError:
