@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 1f95df5df53c
+Revision ID: 94d04e2fd2c6
 Revises:
-Create Date: 2026-11-29 08:49:06.366537
+Create Date: 2026-11-29 09:02:42.855937
 
 """
 
@@ -15,7 +15,7 @@ import provisioner.db
 
 
 # revision identifiers, used by Alembic.
-revision = "1f95df5df53c"
+revision = "94d04e2fd2c6"
 down_revision = None
 branch_labels = None
 depends_on = None
