@@ -32,6 +32,7 @@ APT_PACKAGES = {
     # (installing one removes the other).
     "pure-ftpd": "/usr/sbin/pure-ftpd",
     "btrfs-progs": "/usr/bin/btrfs",
+    "chromium": "/usr/bin/chromium",
 }
 IMAGE_SIZE = "512M"
 
