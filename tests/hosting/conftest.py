@@ -168,3 +168,59 @@ def account_names(hosting_runner, hosting_target):
 
 def new_password() -> str:
     return secrets.token_hex(12)
+
+
+class RecordingRunner:
+    """PlaybookRunner stand-in that records each run; `fail` maps a playbook to a
+    failure. For the rules around the playbooks (API, operations, usage), which the
+    real-server tests in test_hosting_lifecycle.py prove the playbooks for."""
+
+    def __init__(self, fail: dict[str, str] | None = None, used_bytes: int = 123456):
+        self.calls: list[tuple[str, str, dict]] = []
+        self.fail = fail or {}
+        self.used_bytes = used_bytes
+
+    def run(self, playbook, target, variables, *, check=False, on_line=None):
+        from provisioner.hosting.runner import RunResult
+
+        self.calls.append((playbook, target.name, dict(variables)))
+        if on_line:
+            on_line(f"PLAY [{playbook}] on {target.name}")
+        if playbook in self.fail:
+            if on_line:
+                on_line(f"fatal: [{target.name}]: FAILED! {self.fail[playbook]}")
+            return RunResult(playbook, "failed", 2, check, failure=self.fail[playbook])
+        facts = {}
+        if playbook == "usage.yml":
+            facts = {"hosting_usage": {"used_bytes": self.used_bytes, "quota_bytes": 0}}
+        return RunResult(playbook, "successful", 0, check, stats={"changed": {"h": 1}}, facts=facts)
+
+
+@pytest.fixture
+def recording_runner(app):
+    """A RecordingRunner registered as the app's hosting runner."""
+    recorder = RecordingRunner()
+    app.extensions["hosting_runner"] = recorder
+    return recorder
+
+
+@pytest.fixture
+def hosted_school(app, make_school, tmp_path):
+    """make(domain) -> (school, account): a school with that domain and an active
+    account on a local server, provisioned through the app's runner."""
+    from provisioner.hosting import services
+    from provisioner.registry.services import add_domain
+
+    def make(domain: str, urn: str | None = None):
+        if not services.list_servers():
+            services.add_server(
+                "h1", connection="local", root=str(tmp_path / "h1"), capacity_bytes=100 * 1024**3
+            )
+        school = make_school(urn)
+        add_domain(school.urn, domain)
+        account = services.create_account(
+            app.extensions["hosting_runner"], school_urn=school.urn, domain=domain
+        )
+        return school, account
+
+    return make

@@ -56,6 +56,7 @@ from provisioner.web.api import (  # noqa: E402,F401 - routes register on import
     core,
     dns_requests,
     domain_requests,
+    hosting,
     openapi,
     operations,
 )
