@@ -7,6 +7,7 @@ fresh SQLite file per test.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 
@@ -223,3 +224,43 @@ def pytest_collection_modifyitems(config, items):
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep
+
+
+# Debian's Chromium (installed by `make test`), driven by Playwright; never a downloaded build.
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+)
+
+
+@pytest.fixture
+def launch_chromium():
+    """launch_chromium(*extra_args) -> a context manager yielding a Playwright browser."""
+    from playwright.sync_api import sync_playwright
+
+    assert os.path.exists(CHROMIUM), "Chromium is missing: run `make system-packages`"
+
+    @contextlib.contextmanager
+    def launch(*extra_args: str):
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, *extra_args]
+            )
+            try:
+                yield browser
+            finally:
+                browser.close()
+
+    return launch
+
+
+@pytest.fixture
+def browser(launch_chromium):
+    with launch_chromium() as chromium:
+        yield chromium

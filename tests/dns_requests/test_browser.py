@@ -18,15 +18,6 @@ from provisioner.dns_requests import review
 
 SHOTS = Path(__file__).resolve().parents[2] / "test-output" / "screenshots" / "dns_requests"
 PASSWORD = "correct-horse-battery"  # tests/conftest.py gives every test user this one
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 @pytest.fixture
@@ -54,18 +45,6 @@ def background_worker(app):
     executor.start()
     yield executor
     executor.stop(timeout=30)
-
-
-@pytest.fixture
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
-        )
-        yield chromium
-        chromium.close()
 
 
 def shot(page, name: str) -> None:

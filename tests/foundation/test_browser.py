@@ -10,19 +10,9 @@ import shutil
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 TECH_PASSWORD = "technician-password"
 CONTACT_PASSWORD = "contact-password-1"
 
@@ -42,18 +32,6 @@ def shots(request):
 
     shot.folder = folder
     return shot
-
-
-@pytest.fixture
-def browser():
-    if not Path(CHROMIUM).exists():
-        raise AssertionError(
-            "Chromium is missing: apt-get install -y --no-install-recommends chromium"
-        )
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 def _log_in(page, base: str, email: str, password: str) -> None:

@@ -23,15 +23,6 @@ import pytest
 from provisioner.hosting.runner import HostingTarget, PlaybookFailed, create_account, run_or_raise
 
 QUOTA = 96 * 1024 * 1024  # WordPress itself takes ~60 MB of it
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 def get(target: HostingTarget, host: str, path: str = "/", body: dict | None = None):
@@ -48,26 +39,20 @@ def get(target: HostingTarget, host: str, path: str = "/", body: dict | None = N
     return resp.status, resp.getheader("Location"), text
 
 
-def screenshot_front_page(target: HostingTarget, domain: str) -> str:
+def screenshot_front_page(launch_chromium, target: HostingTarget, domain: str) -> str:
     """Chromium reaches the vhost by name (a Host-header override does not work in
     Chromium: --host-resolver-rules maps the name to our port); the screenshot is
     kept in test-output/. Returns the page title."""
-    from playwright.sync_api import sync_playwright
-
     folder = Path(__file__).resolve().parents[2] / "test-output" / "hosting"
     folder.mkdir(parents=True, exist_ok=True)
-    args = [*CHROMIUM_ARGS, f"--host-resolver-rules=MAP {domain} 127.0.0.1:{target.http_port}"]
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=args)
-        try:
-            page = browser.new_page()
-            page.goto(f"http://{domain}/")
-            shot = folder / "wordpress-front-page.png"
-            page.screenshot(path=shot, full_page=True)
-            assert shot.stat().st_size > 1000
-            return page.title()
-        finally:
-            browser.close()
+    rule = f"--host-resolver-rules=MAP {domain} 127.0.0.1:{target.http_port}"
+    with launch_chromium(rule) as browser:
+        page = browser.new_page()
+        page.goto(f"http://{domain}/")
+        shot = folder / "wordpress-front-page.png"
+        page.screenshot(path=shot, full_page=True)
+        assert shot.stat().st_size > 1000
+        return page.title()
 
 
 def ftp_login(target: HostingTarget, user: str, password: str) -> ftplib.FTP:
@@ -120,7 +105,9 @@ def leftovers(target: HostingTarget, account: str) -> list[str]:
     return found
 
 
-def test_wordpress_account_lifecycle(hosting_runner, hosting_target, account_names):
+def test_wordpress_account_lifecycle(
+    hosting_runner, hosting_target, account_names, launch_chromium
+):
     runner, target = hosting_runner, hosting_target
     account = account_names("wp")
     domain = f"{account}.example.sch.uk"
@@ -163,7 +150,7 @@ def test_wordpress_account_lifecycle(hosting_runner, hosting_target, account_nam
     status, _, page = get(target, domain)
     assert status == 200 and "<title>St Example Primary</title>" in page
     assert "twentytwentythree" in page, "the Debian theme package provides the theme"
-    title = screenshot_front_page(target, domain)
+    title = screenshot_front_page(launch_chromium, target, domain)
     assert title == "St Example Primary"
 
     # Re-running changes nothing (check mode: see test_check_mode_creates_nothing
