@@ -3,20 +3,14 @@
 from __future__ import annotations
 
 import click
-from flask import current_app
 
 from provisioner.cli import json_option
+from provisioner.db import db
+from provisioner.hosting import operations as ops
 from provisioner.hosting import services
+from provisioner.hosting.models import HostingAccount
 
-
-def _runner():
-    """The app's PlaybookRunner when create_app registered one, else ansible-runner."""
-    runner = current_app.extensions.get("hosting_runner")
-    if runner is None:
-        from provisioner.hosting.runner import AnsibleRunner
-
-        runner = AnsibleRunner()
-    return runner
+_runner = ops.app_runner
 
 
 def _echo_line(line: str) -> None:
@@ -73,6 +67,17 @@ def server_list():
     return [s.to_dict() for s in servers], "\n".join(lines) or "no hosting servers"
 
 
+def _wait(operation):
+    """Run or wait for the operation, echo its log to stderr, raise if it failed."""
+    from provisioner.jobs.service import log_lines
+
+    operation = ops.run_and_wait(operation.id)
+    for line in log_lines(operation.id):
+        _echo_line(line.line)
+    ops.raise_if_failed(operation)
+    return operation
+
+
 @hosting_group.command("create")
 @click.option("--school", "school_urn", required=True)
 @click.option("--domain", required=True)
@@ -82,35 +87,43 @@ def server_list():
 @json_option
 def create(school_urn, domain, plan, server_name, wordpress):
     """Create a hosting account; waits until it is active or failed."""
-    account = services.create_account(
-        _runner(),
+    account, case, operation = ops.request_create(
         school_urn=school_urn,
         domain=domain,
         plan=plan,
         server_name=server_name,
         wordpress=wordpress,
-        on_line=_echo_line,
     )
-    text = f"account {account.name} ({account.domain}) is {account.status} on {account.server.name}"
+    name, reference = account.name, case.reference
+    _wait(operation)
+    account = services.get_account(name)
+    text = (
+        f"case {reference}\n"
+        f"account {account.name} ({account.domain}) is {account.status} on {account.server.name}"
+    )
     if account.wordpress:
         text += f"\nWordPress: finish the install at {account.wordpress_admin_url}install.php"
-    return account.to_dict(), text
+    return account.to_dict() | {"case": reference, "operation": operation.id}, text
 
 
-def _state_command(verb: str, func):
-    @hosting_group.command(verb, help=f"{verb.capitalize()} a hosting account.")
+def _state_command(verb: str):
+    @hosting_group.command(verb, help=f"{verb.capitalize()} a hosting account; waits for it.")
     @click.argument("account")
     @json_option
     def command(account):
-        result = func(_runner(), account, on_line=_echo_line)
-        return result.to_dict(), f"account {result.name} is {result.status}"
+        result, case, operation = ops.request_state_change(account, verb)
+        reference = case.reference
+        _wait(operation)
+        result = db.session.get(HostingAccount, result.id)
+        data = result.to_dict() | {"case": reference, "operation": operation.id}
+        return data, f"case {reference}\naccount {result.name} is {result.status}"
 
     return command
 
 
-suspend = _state_command("suspend", services.suspend)
-unsuspend = _state_command("unsuspend", services.unsuspend)
-delete = _state_command("delete", services.delete)
+suspend = _state_command("suspend")
+unsuspend = _state_command("unsuspend")
+delete = _state_command("delete")
 
 
 @hosting_group.command("usage")
@@ -142,9 +155,12 @@ def ftp_group():
 @json_option
 def ftp_add(account, user, path):
     """Add an FTP user; prints its password once."""
-    ftp, password = services.add_ftp_account(_runner(), account, user, path, on_line=_echo_line)
-    data = {"account": account, "user": ftp.user, "path": ftp.path, "password": password}
-    return data, f"FTP user {ftp.user} added\npassword (shown once): {password}"
+    case, operation, password = ops.request_ftp_account(account, user, path)
+    reference, user, path = case.reference, operation.payload["user"], operation.payload["path"]
+    _wait(operation)
+    data = {"account": account, "user": user, "path": path, "password": password}
+    data |= {"case": reference, "operation": operation.id}
+    return data, f"case {reference}\nFTP user {user} added\npassword (shown once): {password}"
 
 
 @hosting_group.group("subdomain")
@@ -157,6 +173,9 @@ def subdomain_group():
 @click.argument("label")
 @json_option
 def subdomain_add(account, label):
-    """Add a subdomain (its vhost and docroot)."""
-    sub = services.add_subdomain(_runner(), account, label, on_line=_echo_line)
-    return {"account": account, "subdomain": sub.fqdn}, f"subdomain {sub.fqdn} added"
+    """Add a subdomain (its vhost and docroot); waits for it."""
+    case, operation, fqdn = ops.request_subdomain(account, label)
+    reference = case.reference
+    _wait(operation)
+    data = {"account": account, "subdomain": fqdn, "case": reference, "operation": operation.id}
+    return data, f"case {reference}\nsubdomain {fqdn} added"

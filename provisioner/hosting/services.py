@@ -172,18 +172,16 @@ def _account_name_for(domain: str) -> str:
     return v.account_name(name)
 
 
-def create_account(
-    runner: PlaybookRunner,
+def new_account(
     *,
     school_urn: str,
     domain: str,
     plan: str = "standard",
     server_name: str | None = None,
     wordpress: bool = False,
-    on_line: LineSink = None,
 ) -> HostingAccount:
-    """Create and provision an account; it ends `active`, or `failed` with the reason
-    (PlaybookFailed is raised after the failure is recorded)."""
+    """Check the request, place it and add the account row (`provisioning`) to the
+    session without committing: the caller commits it with whatever tracks it."""
     school = get_school(school_urn)
     domain = v.domain_name(domain)
     if plan not in PLANS:
@@ -221,62 +219,102 @@ def create_account(
         status=PROVISIONING,
     )
     db.session.add(account)
-    db.session.commit()
+    db.session.flush()
+    return account
+
+
+def provision(
+    runner: PlaybookRunner, account: HostingAccount, on_line: LineSink = None
+) -> HostingAccount:
+    """Run account creation for a `provisioning` account; it ends `active`, or `failed`
+    with the reason (PlaybookFailed is raised after the failure is committed)."""
     variables = {
         "account": account.name,
-        "domain": domain,
-        "quota_bytes": quota,
-        "wordpress": wordpress,
+        "domain": account.domain,
+        "quota_bytes": account.quota_bytes,
+        "wordpress": account.wordpress,
         "db_password": new_secret(),
     }
     try:
-        run_create(runner, server.target(), variables, on_line=on_line)
+        run_create(runner, account.server.target(), variables, on_line=on_line)
     except PlaybookFailed as exc:
         account.status, account.failure_reason = FAILED, exc.message
         db.session.commit()
         raise
-    account.status = ACTIVE
+    account.status, account.failure_reason = ACTIVE, None
     db.session.commit()
     return account
 
 
-def _set_state(
+def create_account(
     runner: PlaybookRunner,
-    name: str,
-    playbook: str,
-    allowed: tuple[str, ...],
-    new_status: str,
-    on_line: LineSink,
+    *,
+    school_urn: str,
+    domain: str,
+    plan: str = "standard",
+    server_name: str | None = None,
+    wordpress: bool = False,
+    on_line: LineSink = None,
 ) -> HostingAccount:
+    """Create and provision an account at once (no case, no operation)."""
+    account = new_account(
+        school_urn=school_urn,
+        domain=domain,
+        plan=plan,
+        server_name=server_name,
+        wordpress=wordpress,
+    )
+    # committed before the playbook runs, so a crash leaves a visible record
+    db.session.commit()
+    return provision(runner, account, on_line)
+
+
+# playbook, the statuses it may start from, the status it leaves
+STATE_CHANGES = {
+    "suspend": ("suspend.yml", (ACTIVE,), SUSPENDED),
+    "unsuspend": ("unsuspend.yml", (SUSPENDED,), ACTIVE),
+    "delete": ("delete.yml", (ACTIVE, SUSPENDED, FAILED, PROVISIONING), DELETED),
+}
+
+
+def check_state_change(name: str, verb: str) -> HostingAccount:
+    """The account, if `verb` may be applied to it now."""
     account = get_account(name)
+    _playbook, allowed, _new = STATE_CHANGES[verb]
     if account.status not in allowed:
         raise Conflict(
-            f"Account {name} is {account.status}; {playbook.removesuffix('.yml')} needs it "
-            f"{' or '.join(allowed)}",
+            f"Account {name} is {account.status}; {verb} needs it {' or '.join(allowed)}",
             fields={"status": account.status},
         )
+    return account
+
+
+def change_state(
+    runner: PlaybookRunner, name: str, verb: str, on_line: LineSink = None
+) -> HostingAccount:
+    """suspend, unsuspend or delete an account (delete also forgets its FTP users
+    and subdomains)."""
+    account = check_state_change(name, verb)
+    playbook, _allowed, new_status = STATE_CHANGES[verb]
     run_or_raise(runner, playbook, account.server.target(), {"account": name}, on_line=on_line)
     account.status = new_status
+    if new_status == DELETED:
+        account.ftp_accounts.clear()
+        account.subdomains.clear()
     db.session.commit()
     return account
 
 
 def suspend(runner: PlaybookRunner, name: str, on_line: LineSink = None) -> HostingAccount:
-    return _set_state(runner, name, "suspend.yml", (ACTIVE,), SUSPENDED, on_line)
+    return change_state(runner, name, "suspend", on_line)
 
 
 def unsuspend(runner: PlaybookRunner, name: str, on_line: LineSink = None) -> HostingAccount:
-    return _set_state(runner, name, "unsuspend.yml", (SUSPENDED,), ACTIVE, on_line)
+    return change_state(runner, name, "unsuspend", on_line)
 
 
 def delete(runner: PlaybookRunner, name: str, on_line: LineSink = None) -> HostingAccount:
-    account = _set_state(
-        runner, name, "delete.yml", (ACTIVE, SUSPENDED, FAILED, PROVISIONING), DELETED, on_line
-    )
-    account.ftp_accounts.clear()
-    account.subdomains.clear()
-    db.session.commit()
-    return account
+    return change_state(runner, name, "delete", on_line)
 
 
 def refresh_usage(
@@ -310,16 +348,28 @@ def _require_active(account: HostingAccount, what: str) -> None:
         )
 
 
-def add_ftp_account(
-    runner: PlaybookRunner, name: str, user: str, path: str = "", on_line: LineSink = None
-) -> tuple[FtpAccount, str]:
-    """Adds an FTP user; returns it and its password (shown once, never stored)."""
+def check_ftp_account(name: str, user: str, path: str = "") -> tuple[HostingAccount, str, str]:
+    """(account, user, path) if that FTP user may be added now."""
     account = get_account(name)
     _require_active(account, "adding an FTP user")
     user, path = v.ftp_user(user), v.relative_path(path)
     if db.session.scalar(select(FtpAccount.id).where(FtpAccount.user == user)):
         raise Conflict(f"FTP user {user} already exists", fields={"user": "taken"})
-    password = new_secret()
+    return account, user, path
+
+
+def add_ftp_account(
+    runner: PlaybookRunner,
+    name: str,
+    user: str,
+    path: str = "",
+    on_line: LineSink = None,
+    *,
+    password: str | None = None,
+) -> tuple[FtpAccount, str]:
+    """Adds an FTP user; returns it and its password (shown once, never stored)."""
+    account, user, path = check_ftp_account(name, user, path)
+    password = v.secret(password, "ftp_password") if password else new_secret()
     variables = {"account": name, "ftp_user": user, "ftp_path": path, "ftp_password": password}
     run_or_raise(runner, "ftp.yml", account.server.target(), variables, on_line=on_line)
     ftp = FtpAccount(account=account, user=user, path=path)
@@ -328,15 +378,21 @@ def add_ftp_account(
     return ftp, password
 
 
-def add_subdomain(
-    runner: PlaybookRunner, name: str, label: str, on_line: LineSink = None
-) -> Subdomain:
+def check_subdomain(name: str, label: str) -> tuple[HostingAccount, str]:
+    """(account, label) if that subdomain may be added now."""
     account = get_account(name)
     _require_active(account, "adding a subdomain")
     fqdn = v.subdomain_within(label, account.domain, school_domains(account.school))
     label = fqdn.split(".", 1)[0]
     if any(s.label == label for s in account.subdomains):
         raise Conflict(f"{fqdn} already exists", fields={"label": "taken"})
+    return account, label
+
+
+def add_subdomain(
+    runner: PlaybookRunner, name: str, label: str, on_line: LineSink = None
+) -> Subdomain:
+    account, label = check_subdomain(name, label)
     variables = {"account": name, "domain": account.domain, "subdomain": label}
     run_or_raise(runner, "subdomain.yml", account.server.target(), variables, on_line=on_line)
     sub = Subdomain(account=account, label=label)

@@ -2,22 +2,17 @@
 
 from __future__ import annotations
 
-from flask import current_app, jsonify
+from flask import jsonify
 
 from provisioner.errors import ValidationError
-from provisioner.hosting import access, services
+from provisioner.hosting import access
+from provisioner.hosting import operations as ops
 from provisioner.hosting import validation as v
+from provisioner.jobs.models import SUCCEEDED
 from provisioner.web.api import api, api_user, json_body
 
-
-def _runner():
-    """The app's PlaybookRunner when one is registered (tests), else ansible-runner."""
-    runner = current_app.extensions.get("hosting_runner")
-    if runner is None:
-        from provisioner.hosting.runner import AnsibleRunner
-
-        runner = AnsibleRunner()
-    return runner
+# How long a request waits for its FTP user before answering 202 (still running).
+WAIT_SECONDS = 60
 
 
 def _account_dict(account) -> dict:
@@ -49,7 +44,20 @@ def create_ftp_account(account: str):
     path = body.get("path", "")
     if path is not None and not isinstance(path, str):
         raise ValidationError("path must be text", fields={"path": "must be text"})
-    # checked here too, so bad input is refused before anything else is looked at
     name, path = v.ftp_user(body.get("user")), v.relative_path(path)
-    ftp, password = services.add_ftp_account(_runner(), target.name, name, path)
-    return jsonify(user=ftp.user, path=ftp.path, password=password), 201
+    case, operation, password = ops.request_ftp_account(
+        target.name, name, path, actor=user, channel="api"
+    )
+    reference = case.reference
+    operation = ops.run_and_wait(operation.id, timeout=WAIT_SECONDS)
+    ops.raise_if_failed(operation)
+    data = {
+        "user": name,
+        "path": path,
+        "password": password,
+        "case": reference,
+        "operation": operation.id,
+        "status": "created" if operation.status == SUCCEEDED else "pending",
+    }
+    # not finished in time: the worker of this process finishes it with the password
+    return jsonify(data), 201 if operation.status == SUCCEEDED else 202
