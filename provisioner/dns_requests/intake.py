@@ -56,7 +56,7 @@ def check_nominated(requester: User) -> None:
         names = nominated_names(requester.school)
         who = ", ".join(names) if names else "nobody yet (ask your head teacher to nominate)"
         raise NotNominated(
-            f"only {requester.school.name}'s nominated contacts may request DNS changes: "
+            f"only the nominated contacts of {requester.school.name} may request DNS changes: "
             f"{who}. Ask one of them to make the request.",
             fields={"nominated_contacts": names},
         )

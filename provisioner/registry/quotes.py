@@ -92,7 +92,7 @@ def _check_nominated(user: User, school, what: str) -> None:
         names = [c.name for c in school.nominated_contacts]
         who = ", ".join(names) if names else "nobody yet (ask your head teacher to nominate)"
         raise NotNominated(
-            f"only {school.name}'s nominated contacts may {what}: {who}",
+            f"only the nominated contacts of {school.name} may {what}: {who}",
             fields={"nominated_contacts": names},
         )
 
