@@ -130,8 +130,10 @@ delete = _state_command("delete")
 @click.argument("account", required=False)
 @json_option
 def usage(account):
-    """Bytes used and quota, per account."""
-    accounts = services.refresh_usage(_runner(), account)
+    """Bytes used and quota, per account (measured now; quota warnings sent if due)."""
+    from provisioner.hosting import usage as usage_module
+
+    accounts = usage_module.collect(_runner(), account)
     lines = [
         f"{a.name:<24} {a.used_bytes or 0:>14} of {a.quota_bytes} bytes  {a.status}"
         for a in accounts

@@ -149,3 +149,18 @@ class Subdomain(db.Model):
     @property
     def fqdn(self) -> str:
         return f"{self.label}.{self.account.domain}"
+
+
+class HostingUsageAlert(db.Model):
+    """A usage threshold (percent of quota) announced to an account's school: each is
+    announced once (the unique constraint holds even when two collections race)."""
+
+    __tablename__ = "hosting_usage_alerts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("hosting_accounts.id"), index=True)
+    threshold: Mapped[int] = mapped_column()
+    used_bytes: Mapped[int] = mapped_column(BigInteger)
+    announced_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (UniqueConstraint("account_id", "threshold", name="one_alert_per_threshold"),)
