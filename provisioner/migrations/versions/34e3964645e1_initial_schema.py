@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 94d04e2fd2c6
+Revision ID: 34e3964645e1
 Revises:
-Create Date: 2026-11-29 09:02:42.855937
+Create Date: 2026-11-29 09:21:57.395495
 
 """
 
@@ -15,7 +15,7 @@ import provisioner.db
 
 
 # revision identifiers, used by Alembic.
-revision = "94d04e2fd2c6"
+revision = "34e3964645e1"
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -319,6 +319,26 @@ def upgrade():
     with op.batch_alter_table("hosting_subdomains", schema=None) as batch_op:
         batch_op.create_index(
             batch_op.f("ix_hosting_subdomains_account_id"), ["account_id"], unique=False
+        )
+
+    op.create_table(
+        "hosting_usage_alerts",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("account_id", sa.Integer(), nullable=False),
+        sa.Column("threshold", sa.Integer(), nullable=False),
+        sa.Column("used_bytes", sa.BigInteger(), nullable=False),
+        sa.Column("announced_at", provisioner.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["account_id"],
+            ["hosting_accounts.id"],
+            name=op.f("fk_hosting_usage_alerts_account_id_hosting_accounts"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_hosting_usage_alerts")),
+        sa.UniqueConstraint("account_id", "threshold", name="one_alert_per_threshold"),
+    )
+    with op.batch_alter_table("hosting_usage_alerts", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_hosting_usage_alerts_account_id"), ["account_id"], unique=False
         )
 
     op.create_table(
@@ -791,6 +811,10 @@ def downgrade():
         batch_op.drop_index(batch_op.f("ix_operations_case_id"))
 
     op.drop_table("operations")
+    with op.batch_alter_table("hosting_usage_alerts", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_hosting_usage_alerts_account_id"))
+
+    op.drop_table("hosting_usage_alerts")
     with op.batch_alter_table("hosting_subdomains", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_hosting_subdomains_account_id"))
 
