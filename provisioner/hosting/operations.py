@@ -30,8 +30,10 @@ from provisioner.jobs.models import FAILED, TERMINAL, Operation
 CREATE = "hosting.create"
 FTP_ADD = "hosting.ftp_add"
 SUBDOMAIN_ADD = "hosting.subdomain_add"
+FTP_RESET = "hosting.ftp_reset"
+FTP_DELETE = "hosting.ftp_delete"
 STATE_KINDS = {f"hosting.{verb}": verb for verb in services.STATE_CHANGES}
-KINDS = (CREATE, FTP_ADD, SUBDOMAIN_ADD, *STATE_KINDS)
+KINDS = (CREATE, FTP_ADD, SUBDOMAIN_ADD, FTP_RESET, FTP_DELETE, *STATE_KINDS)
 
 # FTP passwords waiting for their operation, by operation id: held in this process's
 # memory only, never in the operation's payload, so no secret is ever stored.
@@ -141,6 +143,41 @@ def request_ftp_account(
     return case, operation, password
 
 
+def _commit_with_secret(operation: Operation, password: str) -> None:
+    with _SECRETS_LOCK:
+        _SECRETS[operation.id] = password
+    try:
+        db.session.commit()
+    except BaseException:
+        with _SECRETS_LOCK:
+            _SECRETS.pop(operation.id, None)
+        raise
+
+
+def request_ftp_reset(
+    name: str, user: str, *, actor=None, channel: str = "system"
+) -> tuple[Case, Operation, str]:
+    """Returns the case, the operation and the user's new password (shown once)."""
+    account, ftp = services.check_ftp_user(name, user)
+    subject = f"Reset the password of FTP user {ftp.user} of hosting account {account.name}"
+    payload = {"account": account.name, "user": ftp.user}
+    case, operation = _track(account, FTP_RESET, payload, subject, actor, channel)
+    password = services.new_secret()
+    _commit_with_secret(operation, password)
+    return case, operation, password
+
+
+def request_ftp_delete(
+    name: str, user: str, *, actor=None, channel: str = "system"
+) -> tuple[Case, Operation]:
+    account, ftp = services.check_ftp_user(name, user)
+    subject = f"Delete FTP user {ftp.user} of hosting account {account.name}"
+    payload = {"account": account.name, "user": ftp.user}
+    case, operation = _track(account, FTP_DELETE, payload, subject, actor, channel)
+    db.session.commit()
+    return case, operation
+
+
 def request_subdomain(
     name: str, label: str, *, actor=None, channel: str = "system"
 ) -> tuple[Case, Operation, str]:
@@ -193,6 +230,22 @@ def _perform(ctx) -> tuple[str, dict]:
                 runner, name, user, payload.get("path", ""), ctx.log, password=password
             )
         text = f"FTP user {user} added to hosting account {name}"
+    elif ctx.kind == FTP_RESET:
+        user = payload["user"]
+        with _SECRETS_LOCK:
+            password = _SECRETS.pop(ctx.id, None)
+        if password is None:
+            raise PermanentError(
+                f"the new password for FTP user {user} was held only by the process that "
+                "asked for it, which has gone; nothing was changed: please ask again"
+            )
+        services.reset_ftp_password(runner, name, user, ctx.log, password=password)
+        text = f"Password of FTP user {user} of hosting account {name} reset"
+    elif ctx.kind == FTP_DELETE:
+        user = payload["user"]
+        if any(f.user == user for f in account.ftp_accounts):
+            services.remove_ftp_account(runner, name, user, ctx.log)
+        text = f"FTP user {user} deleted from hosting account {name}"
     elif ctx.kind == SUBDOMAIN_ADD:
         label = payload["label"]
         if all(s.label != label for s in account.subdomains):

@@ -399,3 +399,47 @@ def add_subdomain(
     db.session.add(sub)
     db.session.commit()
     return sub
+
+
+def check_ftp_user(name: str, user: str) -> tuple[HostingAccount, FtpAccount]:
+    """(account, FTP user) if that existing FTP user may be changed now."""
+    account = get_account(name)
+    _require_active(account, "changing an FTP user")
+    ftp = next((f for f in account.ftp_accounts if f.user == user), None)
+    if ftp is None:
+        raise NotFound(
+            f"Account {account.name} has no FTP user named {user!r}", fields={"user": "unknown"}
+        )
+    return account, ftp
+
+
+def reset_ftp_password(
+    runner: PlaybookRunner,
+    name: str,
+    user: str,
+    on_line: LineSink = None,
+    *,
+    password: str | None = None,
+) -> str:
+    """Gives an FTP user a new password; returns it (shown once, never stored)."""
+    account, ftp = check_ftp_user(name, user)
+    password = v.secret(password, "ftp_password") if password else new_secret()
+    variables = {
+        "account": name,
+        "ftp_user": ftp.user,
+        "ftp_path": ftp.path,
+        "ftp_password": password,
+        "ftp_password_reset": True,
+    }
+    run_or_raise(runner, "ftp.yml", account.server.target(), variables, on_line=on_line)
+    return password
+
+
+def remove_ftp_account(
+    runner: PlaybookRunner, name: str, user: str, on_line: LineSink = None
+) -> None:
+    account, ftp = check_ftp_user(name, user)
+    variables = {"account": name, "ftp_user": ftp.user, "ftp_path": ftp.path, "ftp_state": "absent"}
+    run_or_raise(runner, "ftp.yml", account.server.target(), variables, on_line=on_line)
+    account.ftp_accounts.remove(ftp)
+    db.session.commit()

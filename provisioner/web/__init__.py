@@ -46,6 +46,9 @@ def register_web(app: Flask) -> None:
     from provisioner.web.domain_lifecycle import domain_lifecycle
 
     app.register_blueprint(domain_lifecycle)
+    from provisioner.web.hosting import hosting
+
+    app.register_blueprint(hosting)
 
     @app.get("/")
     def index():

@@ -1,0 +1,131 @@
+"""Changes made from the hosting pages (issue 8, "School access").
+
+Each function checks who asks (technicians, or a nominated contact of the
+account's school), asks for the change as an operation on a case, waits for it
+and returns what the page shows. A refusal changes nothing.
+
+A new subdomain also files a DNS change request for its record on the school's
+zone, through the DNS request flow (dns_requests.intake.submit), so a technician
+reviews and applies it like any other DNS change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from provisioner.dns_requests import intake
+from provisioner.dns_requests.models import DnsChangeRequest
+from provisioner.errors import ValidationError
+from provisioner.hosting import access, services
+from provisioner.hosting import operations as ops
+from provisioner.hosting import validation as v
+from provisioner.hosting.models import HostingAccount
+from provisioner.jobs.models import SUCCEEDED
+from provisioner.zones import services as zones
+
+# How long a page waits for its change before saying it is still running.
+WAIT_SECONDS = 60
+
+
+@dataclass(frozen=True)
+class Done:
+    """What a change did: its case, whether it finished, a secret to show once."""
+
+    case_reference: str
+    finished: bool
+    password: str | None = None
+    dns_request: DnsChangeRequest | None = None
+
+
+def _channel(actor) -> str:
+    # the hosting pages are the portal, for contacts and technicians alike
+    return "portal"
+
+
+def _wait(case, operation, password: str | None = None, dns_request=None) -> Done:
+    reference = case.reference
+    operation = ops.run_and_wait(operation.id, timeout=WAIT_SECONDS)
+    ops.raise_if_failed(operation)
+    return Done(reference, operation.status == SUCCEEDED, password, dns_request)
+
+
+def add_ftp_user(actor, account: HostingAccount, user, path) -> Done:
+    access.check_may_change(actor, account)
+    user, path = v.ftp_user(user), v.relative_path(path or "")
+    case, operation, password = ops.request_ftp_account(
+        account.name, user, path, actor=actor, channel=_channel(actor)
+    )
+    return _wait(case, operation, password)
+
+
+def reset_ftp_password(actor, account: HostingAccount, user: str) -> Done:
+    access.check_may_change(actor, account)
+    case, operation, password = ops.request_ftp_reset(
+        account.name, user, actor=actor, channel=_channel(actor)
+    )
+    return _wait(case, operation, password)
+
+
+def delete_ftp_user(actor, account: HostingAccount, user: str) -> Done:
+    access.check_may_change(actor, account)
+    case, operation = ops.request_ftp_delete(
+        account.name, user, actor=actor, channel=_channel(actor)
+    )
+    return _wait(case, operation)
+
+
+def subdomain_record(account: HostingAccount, label: str) -> dict:
+    """The DNS change for a new subdomain, in the DNS request API's shape.
+
+    A CNAME to the account's primary domain: that name already reaches the
+    account's server, and the models hold no public address for a server (a
+    local server has none; an ssh server's `host` may be a name), so an A record
+    could not be filled in reliably.
+    """
+    return {"action": "add", "name": label, "type": "CNAME", "values": [f"{account.domain}."]}
+
+
+def _requester(actor, account: HostingAccount):
+    """(requester, logged_by): a technician files it for the school's first nominated
+    contact, logged by the technician (the DNS flow's "phone" channel: a request is
+    always a school contact's, and only a technician logs one for them)."""
+    if not actor.is_staff:
+        return actor, None
+    nominated = account.school.nominated_contacts
+    if not nominated:
+        raise ValidationError(
+            f"{account.school.name} has no nominated contact to file the subdomain's DNS "
+            "request for; nominate one first",
+            fields={"label": "no nominated contact"},
+        )
+    return nominated[0], actor
+
+
+def add_subdomain(
+    actor,
+    account: HostingAccount,
+    label,
+    *,
+    live: Callable = zones.live_zone,
+    notify: Callable | None = None,
+) -> Done:
+    access.check_may_change(actor, account)
+    _, label = services.check_subdomain(account.name, label)
+    requester, logged_by = _requester(actor, account)
+    # The DNS request is checked against the live zone and saved first: if the zone
+    # refuses the record, no subdomain is made either.
+    dns_request = intake.submit(
+        requester=requester,
+        domain=account.domain,
+        changes=[subdomain_record(account, label)],
+        notes=f"Subdomain {label}.{account.domain} of hosting account {account.name}",
+        channel="phone" if logged_by else "portal",
+        logged_by=logged_by,
+        live=live,
+        notify=notify,
+    )
+    case, operation, _fqdn = ops.request_subdomain(
+        account.name, label, actor=actor, channel=_channel(actor)
+    )
+    return _wait(case, operation, dns_request=dns_request)
