@@ -23,6 +23,7 @@ from provisioner.hosting import validation as v
 from provisioner.hosting.models import HostingAccount
 from provisioner.jobs.models import SUCCEEDED
 from provisioner.zones import services as zones
+from provisioner.zones.errors import InvalidRecords
 
 # How long a page waits for its change before saying it is still running.
 WAIT_SECONDS = 60
@@ -115,16 +116,24 @@ def add_subdomain(
     requester, logged_by = _requester(actor, account)
     # The DNS request is checked against the live zone and saved first: if the zone
     # refuses the record, no subdomain is made either.
-    dns_request = intake.submit(
-        requester=requester,
-        domain=account.domain,
-        changes=[subdomain_record(account, label)],
-        notes=f"Subdomain {label}.{account.domain} of hosting account {account.name}",
-        channel="phone" if logged_by else "portal",
-        logged_by=logged_by,
-        live=live,
-        notify=notify,
-    )
+    try:
+        dns_request = intake.submit(
+            requester=requester,
+            domain=account.domain,
+            changes=[subdomain_record(account, label)],
+            notes=f"Subdomain {label}.{account.domain} of hosting account {account.name}",
+            channel="phone" if logged_by else "portal",
+            logged_by=logged_by,
+            live=live,
+            notify=notify,
+        )
+    except (InvalidRecords, ValidationError) as exc:
+        # said in terms of the subdomain asked for; nothing was saved
+        raise ValidationError(
+            f"The DNS record for {label}.{account.domain} cannot be requested, so the "
+            f"subdomain was not added: {exc.message}",
+            fields={"label": exc.message},
+        ) from exc
     case, operation, _fqdn = ops.request_subdomain(
         account.name, label, actor=actor, channel=_channel(actor)
     )

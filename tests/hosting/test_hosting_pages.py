@@ -111,8 +111,12 @@ def test_contact_who_is_not_nominated_sees_disabled_forms_and_is_refused(
     assert response.status_code == 403 and "Ann Head" in _text(response)
     response = client.post(f"/hosting/{account.name}/subdomains", data={"label": "events"})
     assert response.status_code == 403
+    db.session.add(FtpAccount(account=account, user="webmaster", path=""))
+    db.session.commit()
+    assert client.post(f"/hosting/{account.name}/ftp/webmaster/reset").status_code == 403
+    assert client.post(f"/hosting/{account.name}/ftp/webmaster/delete").status_code == 403
     assert len(recording_runner.calls) == calls
-    assert db.session.query(FtpAccount).count() == 0
+    assert [f.user for f in db.session.query(FtpAccount)] == ["webmaster"]
     assert db.session.query(Subdomain).count() == 0
 
 
@@ -164,7 +168,8 @@ def zoned_account(app, bind_server, recording_runner, make_school, tmp_path):
     from provisioner.zones.domain_setup import add_domain_with_zone
 
     zone = f"zoned{bind.new_zone_name().split('.')[0]}-{bind_server.port}.essex.sch.uk"
-    bind_server.add_zone(zone, bind.minimal_zone(zone, extra="@ 300 IN A 192.0.2.1\n"))
+    extra = "@ 300 IN A 192.0.2.1\ntaken 300 IN A 192.0.2.9\n"
+    bind_server.add_zone(zone, bind.minimal_zone(zone, extra=extra))
     school = make_school(name="St Mary's")
     zones.add_provider(
         "bind", "rfc2136", server=bind_server.address, tsig_key_file=str(bind_server.key_file)
@@ -215,3 +220,37 @@ def test_technician_files_the_subdomain_request_for_a_nominated_contact(
     request = db.session.query(DnsChangeRequest).one()
     assert request.requester_id == head.id and request.logged_by_id == tech.id
     assert request.channel == "phone"
+
+
+def test_a_subdomain_the_zone_refuses_is_not_made(
+    client, login, recording_runner, zoned_account, make_contact
+):
+    from provisioner.dns_requests.models import DnsChangeRequest
+    from provisioner.hosting.models import Subdomain
+
+    school, account = zoned_account
+    login(make_contact(school, f"head@{account.domain}"))
+    calls = len(recording_runner.calls)
+    # `taken` already has an A record: a CNAME beside it is refused by the DNS checks
+    response = client.post(f"/hosting/{account.name}/subdomains", data={"label": "taken"})
+    assert response.status_code == 422
+    assert f"The DNS record for taken.{account.domain} cannot be requested" in _text(response)
+    assert "a CNAME must be alone at its name" in _text(response)
+    assert len(recording_runner.calls) == calls
+    assert db.session.query(DnsChangeRequest).count() == 0
+    assert db.session.query(Subdomain).count() == 0
+
+
+def test_change_forms_carry_a_csrf_token_and_posts_without_one_are_refused(
+    app, client, login, recording_runner, hosted_school, make_contact
+):
+    school, account = hosted_school("stmarys.essex.sch.uk")
+    login(make_contact(school, "head@stmarys.example"))
+    app.config["WTF_CSRF_ENABLED"] = True
+    calls = len(recording_runner.calls)
+
+    page = _text(client.get(f"/hosting/{account.name}"))
+    assert page.count('name="csrf_token"') >= 2
+    response = client.post(f"/hosting/{account.name}/ftp", data={"user": "stmarys.web"})
+    assert response.status_code == 400 and "Reload the page" in _text(response)
+    assert len(recording_runner.calls) == calls
