@@ -22,7 +22,7 @@ from provisioner.cases import services as cases
 from provisioner.cases.models import Case
 from provisioner.db import db
 from provisioner.errors import ProvisionerError
-from provisioner.hosting import services
+from provisioner.hosting import services, sites
 from provisioner.hosting.models import ACTIVE, FtpAccount, HostingAccount
 from provisioner.jobs import PermanentError, enqueue
 from provisioner.jobs.models import FAILED, TERMINAL, Operation
@@ -127,7 +127,7 @@ def request_ftp_account(
     name: str, user: str, path: str = "", *, actor=None, channel: str = "system"
 ) -> tuple[Case, Operation, str]:
     """Returns the case, the operation and the new user's password (shown once)."""
-    account, user, path = services.check_ftp_account(name, user, path)
+    account, user, path = sites.check_ftp_account(name, user, path)
     subject = f"Add FTP user {user} to hosting account {account.name}"
     payload = {"account": account.name, "user": user, "path": path}
     case, operation = _track(account, FTP_ADD, payload, subject, actor, channel)
@@ -158,7 +158,7 @@ def request_ftp_reset(
     name: str, user: str, *, actor=None, channel: str = "system"
 ) -> tuple[Case, Operation, str]:
     """Returns the case, the operation and the user's new password (shown once)."""
-    account, ftp = services.check_ftp_user(name, user)
+    account, ftp = sites.check_ftp_user(name, user)
     subject = f"Reset the password of FTP user {ftp.user} of hosting account {account.name}"
     payload = {"account": account.name, "user": ftp.user}
     case, operation = _track(account, FTP_RESET, payload, subject, actor, channel)
@@ -170,7 +170,7 @@ def request_ftp_reset(
 def request_ftp_delete(
     name: str, user: str, *, actor=None, channel: str = "system"
 ) -> tuple[Case, Operation]:
-    account, ftp = services.check_ftp_user(name, user)
+    account, ftp = sites.check_ftp_user(name, user)
     subject = f"Delete FTP user {ftp.user} of hosting account {account.name}"
     payload = {"account": account.name, "user": ftp.user}
     case, operation = _track(account, FTP_DELETE, payload, subject, actor, channel)
@@ -182,7 +182,7 @@ def request_subdomain(
     name: str, label: str, *, actor=None, channel: str = "system"
 ) -> tuple[Case, Operation, str]:
     """Returns the case, the operation and the subdomain's full name."""
-    account, label = services.check_subdomain(name, label)
+    account, label = sites.check_subdomain(name, label)
     fqdn = f"{label}.{account.domain}"
     subject = f"Add subdomain {fqdn} to hosting account {account.name}"
     payload = {"account": account.name, "label": label}
@@ -226,7 +226,7 @@ def _perform(ctx) -> tuple[str, dict]:
                     f"the password for FTP user {user} was held only by the process that "
                     "asked for it, which has gone; nothing was created: please ask again"
                 )
-            services.add_ftp_account(
+            sites.add_ftp_account(
                 runner, name, user, payload.get("path", ""), ctx.log, password=password
             )
         text = f"FTP user {user} added to hosting account {name}"
@@ -239,17 +239,17 @@ def _perform(ctx) -> tuple[str, dict]:
                 f"the new password for FTP user {user} was held only by the process that "
                 "asked for it, which has gone; nothing was changed: please ask again"
             )
-        services.reset_ftp_password(runner, name, user, ctx.log, password=password)
+        sites.reset_ftp_password(runner, name, user, ctx.log, password=password)
         text = f"Password of FTP user {user} of hosting account {name} reset"
     elif ctx.kind == FTP_DELETE:
         user = payload["user"]
         if any(f.user == user for f in account.ftp_accounts):
-            services.remove_ftp_account(runner, name, user, ctx.log)
+            sites.remove_ftp_account(runner, name, user, ctx.log)
         text = f"FTP user {user} deleted from hosting account {name}"
     elif ctx.kind == SUBDOMAIN_ADD:
         label = payload["label"]
         if all(s.label != label for s in account.subdomains):
-            services.add_subdomain(runner, name, label, on_line=ctx.log)
+            sites.add_subdomain(runner, name, label, on_line=ctx.log)
         text = f"Subdomain {label}.{account.domain} added to hosting account {name}"
     else:
         raise PermanentError(f"unknown hosting operation {ctx.kind}")

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from provisioner.dns_requests import intake
 from provisioner.dns_requests.models import DnsChangeRequest
 from provisioner.errors import ValidationError
-from provisioner.hosting import access, services
+from provisioner.hosting import access, sites
 from provisioner.hosting import operations as ops
 from provisioner.hosting import validation as v
 from provisioner.hosting.models import HostingAccount
@@ -112,7 +112,7 @@ def add_subdomain(
     notify: Callable | None = None,
 ) -> Done:
     access.check_may_change(actor, account)
-    _, label = services.check_subdomain(account.name, label)
+    _, label = sites.check_subdomain(account.name, label)
     requester, logged_by = _requester(actor, account)
     # The DNS request is checked against the live zone and saved first: if the zone
     # refuses the record, no subdomain is made either.

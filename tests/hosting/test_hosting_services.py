@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from provisioner.errors import Conflict, NotFound, ValidationError
-from provisioner.hosting import services
+from provisioner.hosting import services, sites
 from provisioner.hosting.models import GIB, HostingAccount
 from provisioner.hosting.runner import RunResult
 from provisioner.registry.services import add_domain
@@ -126,13 +126,13 @@ def test_bad_input_is_refused_and_nothing_runs(fake, school_with_domain, tmp_pat
     account = services.create_account(fake, school_urn=school.urn, domain="stmarys.essex.sch.uk")
     fake.calls.clear()
     with pytest.raises(ValidationError, match="may not contain '..'"):
-        services.add_ftp_account(fake, account.name, "webmaster", "../../etc")
+        sites.add_ftp_account(fake, account.name, "webmaster", "../../etc")
     with pytest.raises(ValidationError, match="not allowed"):
-        services.add_ftp_account(fake, account.name, "web;master")
+        sites.add_ftp_account(fake, account.name, "web;master")
     with pytest.raises(ValidationError, match="reserved"):
-        services.add_subdomain(fake, account.name, "www")
+        sites.add_subdomain(fake, account.name, "www")
     with pytest.raises(ValidationError, match="single label"):
-        services.add_subdomain(fake, account.name, "a.b")
+        sites.add_subdomain(fake, account.name, "a.b")
     assert fake.calls == []
     assert account.ftp_accounts == [] and account.subdomains == []
 
