@@ -86,8 +86,9 @@ def _wait(operation):
 @click.option("--wordpress", is_flag=True)
 @json_option
 def create(school_urn, domain, plan, server_name, wordpress):
-    """Create a hosting account; waits until it is active or failed."""
-    account, case, operation = ops.request_create(
+    """Create a hosting account; waits until it is active or failed. With --wordpress,
+    prints the WordPress admin user and password (shown once)."""
+    account, case, operation, admin_password = ops.request_create(
         school_urn=school_urn,
         domain=domain,
         plan=plan,
@@ -101,9 +102,16 @@ def create(school_urn, domain, plan, server_name, wordpress):
         f"case {reference}\n"
         f"account {account.name} ({account.domain}) is {account.status} on {account.server.name}"
     )
+    data = account.to_dict() | {"case": reference, "operation": operation.id}
     if account.wordpress:
-        text += f"\nWordPress: finish the install at {account.wordpress_admin_url}install.php"
-    return account.to_dict() | {"case": reference, "operation": operation.id}, text
+        admin = services.wordpress_admin_user(account)
+        text += (
+            f"\nWordPress admin: {account.wordpress_admin_url}\n"
+            f"WordPress admin user {admin}\n"
+            f"password (shown once): {admin_password}"
+        )
+        data |= {"wordpress_admin_user": admin, "wordpress_admin_password": admin_password}
+    return data, text
 
 
 def _state_command(verb: str):

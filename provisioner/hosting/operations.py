@@ -35,8 +35,9 @@ FTP_DELETE = "hosting.ftp_delete"
 STATE_KINDS = {f"hosting.{verb}": verb for verb in services.STATE_CHANGES}
 KINDS = (CREATE, FTP_ADD, SUBDOMAIN_ADD, FTP_RESET, FTP_DELETE, *STATE_KINDS)
 
-# FTP passwords waiting for their operation, by operation id: held in this process's
-# memory only, never in the operation's payload, so no secret is ever stored.
+# FTP and WordPress admin passwords waiting for their operation, by operation id:
+# held in this process's memory only, never in the operation's payload, so no
+# secret is ever stored.
 _SECRETS: dict[int, str] = {}
 _SECRETS_LOCK = threading.Lock()
 
@@ -97,7 +98,9 @@ def request_create(
     wordpress: bool = False,
     actor=None,
     channel: str = "system",
-) -> tuple[HostingAccount, Case, Operation]:
+) -> tuple[HostingAccount, Case, Operation, str | None]:
+    """Returns the account, case and operation, and for a WordPress account the
+    generated admin password (shown once; None without WordPress)."""
     account = services.new_account(
         school_urn=school_urn,
         domain=domain,
@@ -107,8 +110,12 @@ def request_create(
     )
     subject = f"Create hosting account {account.name} for {account.domain}"
     case, operation = _track(account, CREATE, {"account": account.name}, subject, actor, channel)
-    db.session.commit()
-    return account, case, operation
+    if not wordpress:
+        db.session.commit()
+        return account, case, operation, None
+    password = services.new_secret()
+    _commit_with_secret(operation, password)
+    return account, case, operation, password
 
 
 def request_state_change(
@@ -208,7 +215,18 @@ def _perform(ctx) -> tuple[str, dict]:
     account = _account_any_status(name)
     if ctx.kind == CREATE:
         if account.status != ACTIVE:
-            services.provision(runner, account, on_line=ctx.log)
+            # kept (not popped) until it succeeds, so a retry installs with the
+            # password the requester was shown; record_failure drops it
+            with _SECRETS_LOCK:
+                password = _SECRETS.get(ctx.id)
+            if account.wordpress and password is None:
+                raise PermanentError(
+                    f"the WordPress admin password for account {name} was held only by the "
+                    "process that asked for it, which has gone: delete the account and ask again"
+                )
+            services.provision(runner, account, on_line=ctx.log, wordpress_admin_password=password)
+        with _SECRETS_LOCK:
+            _SECRETS.pop(ctx.id, None)
         text = f"Hosting account {name} ({account.domain}) is active on {account.server.name}"
     elif ctx.kind in STATE_KINDS:
         verb = STATE_KINDS[ctx.kind]

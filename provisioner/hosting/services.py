@@ -223,11 +223,23 @@ def new_account(
     return account
 
 
+def wordpress_admin_user(account: HostingAccount) -> str:
+    """The WordPress administrator the install creates (derived, so never stored)."""
+    return f"{account.name}-admin"
+
+
 def provision(
-    runner: PlaybookRunner, account: HostingAccount, on_line: LineSink = None
+    runner: PlaybookRunner,
+    account: HostingAccount,
+    on_line: LineSink = None,
+    *,
+    wordpress_admin_password: str | None = None,
 ) -> HostingAccount:
     """Run account creation for a `provisioning` account; it ends `active`, or `failed`
-    with the reason (PlaybookFailed is raised after the failure is committed)."""
+    with the reason (PlaybookFailed is raised after the failure is committed).
+
+    A WordPress account needs the admin password the caller generated (and shows
+    once): it goes to the playbook only, never to the database."""
     variables = {
         "account": account.name,
         "domain": account.domain,
@@ -235,6 +247,18 @@ def provision(
         "wordpress": account.wordpress,
         "db_password": new_secret(),
     }
+    if account.wordpress:
+        if wordpress_admin_password is None:
+            raise ValidationError(
+                f"Account {account.name} has WordPress: its admin password is required",
+                fields={"wordpress_admin_password": "required"},
+            )
+        variables |= {
+            "wordpress_admin_user": wordpress_admin_user(account),
+            "wordpress_admin_password": wordpress_admin_password,
+            "wordpress_title": " ".join(account.school.name.split())[: v.WP_TITLE_MAX]
+            or account.domain,
+        }
     try:
         run_create(runner, account.server.target(), variables, on_line=on_line)
     except PlaybookFailed as exc:
@@ -254,9 +278,15 @@ def create_account(
     plan: str = "standard",
     server_name: str | None = None,
     wordpress: bool = False,
+    wordpress_admin_password: str | None = None,
     on_line: LineSink = None,
 ) -> HostingAccount:
     """Create and provision an account at once (no case, no operation)."""
+    if wordpress and wordpress_admin_password is None:
+        raise ValidationError(
+            "A WordPress account needs the admin password to give the school",
+            fields={"wordpress_admin_password": "required"},
+        )
     account = new_account(
         school_urn=school_urn,
         domain=domain,
@@ -266,7 +296,7 @@ def create_account(
     )
     # committed before the playbook runs, so a crash leaves a visible record
     db.session.commit()
-    return provision(runner, account, on_line)
+    return provision(runner, account, on_line, wordpress_admin_password=wordpress_admin_password)
 
 
 # playbook, the statuses it may start from, the status it leaves

@@ -26,6 +26,8 @@ _FTP_USER = re.compile(r"[a-z][a-z0-9._-]*")
 _LABEL = re.compile(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?")
 _SEGMENT = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
 _SECRET = re.compile(r"[A-Za-z0-9]{16,64}")
+_WP_USER = re.compile(r"[a-z][a-z0-9-]{2,59}")
+WP_TITLE_MAX = 120
 # Characters a shell, Jinja or Ansible would give a meaning to: named in the message.
 _SPECIAL = set(";&|`$(){}[]<>*?!~#'\"\\ \t\n\r%:,=@^")
 
@@ -208,8 +210,30 @@ def choice(value: object, field: str, options: tuple[str, ...]) -> str:
     return value  # type: ignore[return-value]
 
 
+def wordpress_admin_user(value: object) -> str:
+    user = _text("wordpress_admin_user", "WordPress admin user", value)
+    if not _WP_USER.fullmatch(user):
+        raise _fail(
+            "wordpress_admin_user",
+            f"WordPress admin user {user!r} must be 3-60 lower-case letters, digits and '-', "
+            "starting with a letter",
+        )
+    return user
+
+
+def wordpress_title(value: object) -> str:
+    """The site title: free text (it only ever travels as a form field), one line."""
+    title = _text("wordpress_title", "WordPress site title", value)
+    if len(title) > WP_TITLE_MAX or not title.isprintable():
+        raise _fail(
+            "wordpress_title",
+            f"WordPress site title must be one line of at most {WP_TITLE_MAX} characters",
+        )
+    return title
+
+
 def _account_create(v: dict) -> dict:
-    return {
+    clean = {
         "account": account_name(v.get("account")),
         "domain": domain_name(v.get("domain")),
         "quota_bytes": quota_bytes(v.get("quota_bytes")),
@@ -217,6 +241,14 @@ def _account_create(v: dict) -> dict:
         "db_password": secret(v.get("db_password"), "db_password"),
         "db_password_reset": flag(v.get("db_password_reset", False), "db_password_reset"),
     }
+    if clean["wordpress"]:
+        # used only when WordPress is not installed yet (the playbook checks)
+        clean["wordpress_admin_user"] = wordpress_admin_user(v.get("wordpress_admin_user"))
+        clean["wordpress_admin_password"] = secret(
+            v.get("wordpress_admin_password"), "wordpress_admin_password"
+        )
+        clean["wordpress_title"] = wordpress_title(v.get("wordpress_title") or clean["domain"])
+    return clean
 
 
 def _ftp(v: dict) -> dict:

@@ -151,3 +151,101 @@ def test_refused_change_opens_no_case_and_queues_nothing(recording_runner, hoste
         db.session.rollback()
     assert db.session.query(Case).count() == cases_before
     assert db.session.query(Operation).count() == ops_before
+
+
+def _stored_text() -> str:
+    """Every row of every table, as text: where a leaked secret would be."""
+    db.session.expire_all()
+    rows = []
+    for table in db.metadata.sorted_tables:
+        rows.extend(repr(tuple(row)) for row in db.session.execute(table.select()))
+    return "\n".join(rows)
+
+
+def test_cli_create_with_wordpress_prints_the_admin_password_once_and_stores_it_nowhere(
+    runner, recording_runner, make_school, tmp_path
+):
+    _server(tmp_path)
+    school = make_school()
+    add_domain(school.urn, "stmarys.essex.sch.uk")
+    result = runner.invoke(
+        [
+            "hosting",
+            "create",
+            "--school",
+            school.urn,
+            "--domain",
+            "stmarys.essex.sch.uk",
+            "--wordpress",
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    assert "WordPress admin user stmarys-admin" in result.output
+    assert "http://stmarys.essex.sch.uk/wp-admin/" in result.output
+    password = result.output.split("password (shown once): ")[1].split()[0]
+    assert len(password) >= 16 and result.output.count(password) == 1
+    assert "finish the install" not in result.output
+
+    # the playbook got it, with the user it creates
+    sent = [c[2] for c in recording_runner.calls if c[0] == "account-create.yml"][-1]
+    assert sent["wordpress_admin_password"] == password
+    assert sent["wordpress_admin_user"] == "stmarys-admin"
+    # ...and nothing kept it: not the operation, its log, the case, or any table
+    operation = db.session.scalar(select(Operation).where(Operation.kind == ops.CREATE))
+    assert operation.status == "succeeded"
+    assert all(password not in line.line for line in log_lines(operation.id))
+    assert password not in _stored_text()
+    assert operation.id not in ops._SECRETS
+
+    # --json gives it too, once, for scripts
+    school2 = make_school()
+    add_domain(school2.urn, "stjohns.essex.sch.uk")
+    result = runner.invoke(
+        [
+            "hosting",
+            "create",
+            "--school",
+            school2.urn,
+            "--domain",
+            "stjohns.essex.sch.uk",
+            "--wordpress",
+            "--json",
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    sent = [c[2] for c in recording_runner.calls if c[0] == "account-create.yml"][-1]
+    assert f'"wordpress_admin_password": "{sent["wordpress_admin_password"]}"' in result.output
+
+
+def test_cli_create_without_wordpress_prints_no_password(
+    runner, recording_runner, make_school, tmp_path
+):
+    _server(tmp_path)
+    school = make_school()
+    add_domain(school.urn, "stmarys.essex.sch.uk")
+    result = runner.invoke(
+        ["hosting", "create", "--school", school.urn, "--domain", "stmarys.essex.sch.uk"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "password" not in result.output
+    sent = recording_runner.calls[-1][2]
+    assert sent["wordpress"] is False and "wordpress_admin_password" not in sent
+
+
+def test_wordpress_create_whose_password_was_lost_fails_clearly(
+    app, recording_runner, make_school, tmp_path
+):
+    _server(tmp_path)
+    school = make_school()
+    add_domain(school.urn, "stmarys.essex.sch.uk")
+    _account, case, operation, _password = ops.request_create(
+        school_urn=school.urn, domain="stmarys.essex.sch.uk", wordpress=True
+    )
+    op_id, reference = operation.id, case.reference
+    ops._SECRETS.clear()  # as if the process that asked had gone before a worker ran it
+
+    EmbeddedExecutor(app).run_until_idle()
+    operation = _op(op_id)
+    assert operation.status == "failed" and "ask again" in operation.error
+    assert recording_runner.calls == []
+    assert _case(reference).is_open

@@ -179,3 +179,30 @@ def test_ftp_password_shown_once_and_lifecycle_commands(runner, fake, school_wit
     assert services.list_accounts() == []
     with pytest.raises(NotFound):
         services.get_account(name)
+
+
+def test_wordpress_account_needs_its_admin_password_and_gets_it_to_the_playbook(
+    fake, school_with_domain, tmp_path
+):
+    services.add_server("h1", connection="local", root=str(tmp_path), capacity_bytes=50 * GIB)
+    school = school_with_domain("stmarys.essex.sch.uk")
+    with pytest.raises(ValidationError, match="admin password"):
+        services.create_account(
+            fake, school_urn=school.urn, domain="stmarys.essex.sch.uk", wordpress=True
+        )
+    assert fake.calls == [] and services.list_accounts() == []
+
+    password = services.new_secret()
+    account = services.create_account(
+        fake,
+        school_urn=school.urn,
+        domain="stmarys.essex.sch.uk",
+        wordpress=True,
+        wordpress_admin_password=password,
+    )
+    sent = fake.calls[-1][2]
+    assert sent["wordpress_admin_password"] == password
+    assert sent["wordpress_admin_user"] == "stmarys-admin"
+    assert sent["wordpress_title"] == school.name
+    assert account.status == "active"
+    assert password not in repr(HostingAccount.query.one().__dict__)

@@ -119,8 +119,20 @@ def test_playbook_variables_are_checked_and_unknown_ones_refused():
         "quota_bytes": 5368709120,
         "wordpress": True,
         "db_password": "a1" * 10,
+        "wordpress_admin_user": "stmarys-admin",
+        "wordpress_admin_password": "b2" * 10,
+        "wordpress_title": "St Mary's C of E Primary",
     }
     assert v.playbook_variables("account-create.yml", good)["quota_bytes"] == 5368709120
+    no_wp = {k: val for k, val in good.items() if not k.startswith("wordpress_")}
+    no_wp["wordpress"] = False
+    assert "wordpress_admin_password" not in v.playbook_variables("account-create.yml", no_wp)
+    with pytest.raises(ValidationError, match="wordpress_admin_password must be 16-64 letters"):
+        v.playbook_variables("account-create.yml", good | {"wordpress_admin_password": None})
+    with pytest.raises(ValidationError, match="WordPress admin user 'Admin; x'"):
+        v.playbook_variables("account-create.yml", good | {"wordpress_admin_user": "Admin; x"})
+    with pytest.raises(ValidationError, match="one line"):
+        v.playbook_variables("account-create.yml", good | {"wordpress_title": "a\nb"})
     with pytest.raises(ValidationError, match="does not take ansible_connection"):
         v.playbook_variables("account-create.yml", good | {"ansible_connection": "ssh"})
     with pytest.raises(ValidationError, match="Quota must be a whole number"):
