@@ -14,7 +14,6 @@ import socket
 import socketserver
 import threading
 import time
-import urllib.request
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -235,23 +234,7 @@ def smtp_server():
 # ---------------------------------------------------------------- Route 53 Domains (moto)
 
 
-@pytest.fixture(scope="session")
-def moto_domains_server():
-    from moto.server import ThreadedMotoServer
-
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
-
-
 @pytest.fixture
-def moto_domains(moto_domains_server, monkeypatch):
+def moto_domains(moto_url):
     """moto reset to empty, dummy credentials: the endpoint URL."""
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    request = urllib.request.Request(f"{moto_domains_server}/moto-api/reset", method="POST")  # noqa: S310
-    with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310 - 127.0.0.1
-        assert response.status == 200
-    return moto_domains_server
+    return moto_url

@@ -1,4 +1,4 @@
-"""Fixtures for the DNS engine's tests: a real BIND per xdist worker, moto for Route 53."""
+"""Fixtures for the DNS engine's tests: a real BIND per xdist worker (moto is in tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -22,7 +22,3 @@ bind_server = bind.bind_server
 bind_zone = bind.bind_zone
 # Loaded here so test modules can `from zones_test_helpers import ...`.
 _load("zones_test_helpers", "helpers.py")
-
-moto = _load("zones_moto_server", "moto_server.py")
-moto_server = moto.moto_server
-moto_url = moto.moto_url
