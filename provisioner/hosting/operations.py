@@ -139,18 +139,12 @@ def request_ftp_account(
     payload = {"account": account.name, "user": user, "path": path}
     case, operation = _track(account, FTP_ADD, payload, subject, actor, channel)
     password = services.new_secret()
-    with _SECRETS_LOCK:
-        _SECRETS[operation.id] = password
-    try:
-        db.session.commit()
-    except BaseException:
-        with _SECRETS_LOCK:
-            _SECRETS.pop(operation.id, None)
-        raise
+    _commit_with_secret(operation, password)
     return case, operation, password
 
 
 def _commit_with_secret(operation: Operation, password: str) -> None:
+    """Commit the operation with its secret held in this process's memory only."""
     with _SECRETS_LOCK:
         _SECRETS[operation.id] = password
     try:
