@@ -1,4 +1,7 @@
-"""Fixtures for the DNS engine's tests: a real BIND per xdist worker (moto is in tests/conftest.py)."""
+"""Fixtures for the DNS engine's tests: a real BIND per xdist worker.
+
+moto (for Route 53) is in tests/conftest.py.
+"""
 
 from __future__ import annotations
 
