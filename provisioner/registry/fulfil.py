@@ -30,8 +30,7 @@ from provisioner.registry.registrars import KINDS, Completion, Registrar, Regist
 from provisioner.schools.models import School, User
 from provisioner.zones.models import DnsProviderConfig
 from provisioner.zones.provider_configs import get_provider_config
-from provisioner.zones.providers import registry as dns_providers
-from provisioner.zones.services import adopt_or_create
+from provisioner.zones.services import adopt_or_create, provider_from_config
 
 STATUS_LABELS = {
     "quoted": "Quote awaiting the school's approval",
@@ -101,12 +100,6 @@ def school_provider(school: School) -> DnsProviderConfig | None:
 
 def provider_choices() -> list[DnsProviderConfig]:
     return list(db.session.scalars(select(DnsProviderConfig).order_by(DnsProviderConfig.name)))
-
-
-def _zone_provider(config: DnsProviderConfig | None):
-    if config is not None:
-        return dns_providers.build(config.kind, dict(config.settings))
-    return dns_providers.build("zonefile", {"directory": current_app.config["ZONES_DIRECTORY"]})
 
 
 def check_can_complete(request: RegistrationRequest, actor: User, *, from_job=False) -> None:
@@ -200,7 +193,7 @@ def _register(request, registrar, details, provider_name):
         check_room(request)
         school = db.session.get(School, request.school_id)
         config = get_provider_config(provider_name) if provider_name else school_provider(school)
-        adopt_or_create(_zone_provider(config), request.name)
+        adopt_or_create(provider_from_config(config), request.name)
         domain = domains.add_domain(school.urn, request.name, provider=config)  # holds the limit
         added = True
     else:

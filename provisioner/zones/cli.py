@@ -8,6 +8,7 @@ import click
 
 from provisioner.cli import json_option
 from provisioner.errors import ValidationError
+from provisioner.registry.services import get_domain
 from provisioner.zones import services
 
 
@@ -73,7 +74,7 @@ def _plan_text(plan) -> str:
 @click.argument("domain")
 def dns_export(domain):
     """Print the live zone as a zone file."""
-    click.echo(services.export_zone(services.domain_by_name(domain)), nl=False)
+    click.echo(services.export_zone(get_domain(domain)), nl=False)
 
 
 @dns_group.command("plan")
@@ -82,7 +83,7 @@ def dns_export(domain):
 @json_option
 def dns_plan(domain, zone_file):
     """Show the changes that would make the live zone match the file."""
-    plan = services.plan_zone_text(services.domain_by_name(domain), _read(zone_file))
+    plan = services.plan_zone_text(get_domain(domain), _read(zone_file))
     return plan.to_dict(), _plan_text(plan)
 
 
@@ -93,9 +94,7 @@ def dns_plan(domain, zone_file):
 @json_option
 def dns_apply(domain, zone_file, force):
     """Apply the zone file to the live zone (guarded, verified, recorded)."""
-    applied = services.apply_zone_text(
-        services.domain_by_name(domain), _read(zone_file), force=force
-    )
+    applied = services.apply_zone_text(get_domain(domain), _read(zone_file), force=force)
     data = applied.plan.to_dict() | {
         "applied": bool(applied.plan),
         "atomic": applied.result.atomic,
@@ -116,7 +115,7 @@ def dns_apply(domain, zone_file, force):
 @json_option
 def dns_history(domain):
     """Every change the product applied to the zone."""
-    rows = services.history(services.domain_by_name(domain))
+    rows = services.history(get_domain(domain))
     text = "\n".join(
         f"{c.id}  {c.applied_at:%Y-%m-%d %H:%M}  {c.source:8} {len(c.plan['changes'])} change(s)"
         + (f"  rolled back by {c.rolled_back_by_id}" if c.rolled_back_by_id else "")
@@ -141,5 +140,5 @@ def dns_rollback(change_id, force):
 @json_option
 def dns_drift(domain):
     """Record sets changed on the server since the product last applied."""
-    lines = services.drift(services.domain_by_name(domain))
+    lines = services.drift(get_domain(domain))
     return {"domain": domain, "drift": lines}, "\n".join(lines) or "no drift"

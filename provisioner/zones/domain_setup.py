@@ -6,8 +6,7 @@ from provisioner.registry import services as domains
 from provisioner.registry.models import Domain
 from provisioner.registry.names import normalise
 from provisioner.zones.provider_configs import get_provider_config
-from provisioner.zones.providers import registry
-from provisioner.zones.services import adopt_or_create
+from provisioner.zones.services import adopt_or_create, provider_from_config
 
 
 def add_domain_with_zone(school_urn: str, name: str, provider_name: str | None) -> Domain:
@@ -16,5 +15,5 @@ def add_domain_with_zone(school_urn: str, name: str, provider_name: str | None) 
     config = get_provider_config(provider_name) if provider_name else None
     if config is not None:
         zone = normalise(name).ascii
-        adopt_or_create(registry.build(config.kind, dict(config.settings)), zone)
+        adopt_or_create(provider_from_config(config), zone)
     return domains.add_domain(school_urn, name, provider=config)

@@ -50,12 +50,15 @@ def add_provider(name: str, kind: str, **settings) -> DnsProviderConfig:
     return row
 
 
+def provider_from_config(config: DnsProviderConfig | None) -> DnsProvider:
+    """The adapter for a configured provider, or the embedded zone-file provider."""
+    if config is not None:
+        return registry.build(config.kind, dict(config.settings))
+    return registry.build("zonefile", {"directory": current_app.config["ZONES_DIRECTORY"]})
+
+
 def provider_for(domain: Domain) -> DnsProvider:
-    """The domain's configured provider, or the embedded zone-file provider."""
-    if domain.provider is not None:
-        return registry.build(domain.provider.kind, dict(domain.provider.settings))
-    directory = current_app.config["ZONES_DIRECTORY"]
-    return registry.build("zonefile", {"directory": directory})
+    return provider_from_config(domain.provider)
 
 
 def adopt_or_create(provider: DnsProvider, zone: str) -> LiveZone:
@@ -228,9 +231,3 @@ def _stored(record: Record) -> dict:
 
 def _loaded(data: dict) -> Record:
     return Record(data["name"], data["type"], data["ttl"], tuple(data["values"]))
-
-
-def domain_by_name(name: str) -> Domain:
-    from provisioner.registry.services import get_domain
-
-    return get_domain(name)
