@@ -21,6 +21,7 @@ from provisioner.errors import NotFound, ProvisionerError, ValidationError
 from provisioner.schools import services as schools
 from provisioner.schools.models import STAFF_ROLES, User
 from provisioner.sla import PRIORITIES
+from provisioner.web.guards import require_staff
 
 cases = Blueprint("cases", __name__)
 LONDON = ZoneInfo("Europe/London")
@@ -50,11 +51,6 @@ def _hm(delta) -> str:
 @login_required
 def _logged_in():
     return None
-
-
-def _staff() -> None:
-    if not current_user.is_staff:
-        abort(403, "This page is for the provider's technicians.")
 
 
 def _technicians():
@@ -233,7 +229,7 @@ def case_action(reference: str, action: str):
 
 @cases.get("/reports/sla")
 def report_page():
-    _staff()
+    require_staff()
     start, end = request.args.get("from") or None, request.args.get("to") or None
     try:
         rows = sla_report(start, end)
@@ -253,7 +249,7 @@ def report_page():
 
 @cases.get("/reports/sla.csv")
 def report_csv_download():
-    _staff()
+    require_staff()
     try:
         rows = sla_report(request.args.get("from") or None, request.args.get("to") or None)
     except ValidationError as exc:
@@ -267,6 +263,6 @@ def report_csv_download():
 
 @cases.get("/reports/sla.svg")
 def report_svg():
-    _staff()
+    require_staff()
     rows = sla_report(request.args.get("from") or None, request.args.get("to") or None)
     return Response(percent_met_svg(rows), mimetype="image/svg+xml")

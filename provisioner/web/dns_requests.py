@@ -22,6 +22,7 @@ from provisioner.errors import NotNominated, ProvisionerError, ValidationError
 from provisioner.registry import services as domains
 from provisioner.registry.models import Domain
 from provisioner.schools.models import User
+from provisioner.web.guards import require_staff
 from provisioner.zones import services as zones
 from provisioner.zones.errors import InvalidRecords
 from provisioner.zones.records import SUPPORTED_TYPES
@@ -34,11 +35,6 @@ _CHANGE_N = re.compile(r"^change (\d+)\b")
 @login_required
 def _logged_in():
     return None
-
-
-def _staff() -> None:
-    if not current_user.is_staff:
-        abort(403, "This page is for the provider's technicians.")
 
 
 def _domain_for_user(name: str) -> Domain:
@@ -301,7 +297,7 @@ def _edited_changes(item, form) -> list[dict]:
 
 @dns_requests.post("/<int:request_id>/<action>")
 def act(request_id: int, action: str):
-    _staff()
+    require_staff()
     item = review.get_request(request_id, current_user)
     if action not in _ACTIONS:
         abort(404)
