@@ -7,10 +7,15 @@ import click
 from provisioner.cli import json_option
 from provisioner.db import db
 from provisioner.hosting import operations as ops
+from provisioner.hosting import school_changes as changes
 from provisioner.hosting import services
+from provisioner.hosting import validation as v
 from provisioner.hosting.models import HostingAccount
 
 _runner = ops.app_runner
+# The CLI is the provider's own: no actor to check, the case's channel is
+# "system", and each command waits until its change has finished.
+_CLI = {"channel": "system", "wait": None}
 
 
 def _echo_line(line: str) -> None:
@@ -67,13 +72,24 @@ def server_list():
     return [s.to_dict() for s in servers], "\n".join(lines) or "no hosting servers"
 
 
-def _wait(operation):
-    """Run or wait for the operation, echo its log to stderr, raise if it failed."""
+def _echo_log(operation_id: int) -> None:
     from provisioner.jobs.service import log_lines
 
-    operation = ops.run_and_wait(operation.id)
-    for line in log_lines(operation.id):
+    for line in log_lines(operation_id):
         _echo_line(line.line)
+
+
+def _done(done, data: dict, text: str):
+    """Echo the finished change's log to stderr; (data, text) with its case."""
+    _echo_log(done.operation_id)
+    data |= {"case": done.case_reference, "operation": done.operation_id}
+    return data, f"case {done.case_reference}\n{text}"
+
+
+def _wait(operation):
+    """Run or wait for the operation, echo its log to stderr, raise if it failed."""
+    operation = ops.run_and_wait(operation.id)
+    _echo_log(operation.id)
     ops.raise_if_failed(operation)
     return operation
 
@@ -158,6 +174,17 @@ def ftp_group():
     """FTP users of an account."""
 
 
+@ftp_group.command("list")
+@click.argument("account")
+@json_option
+def ftp_list(account):
+    """The FTP users of an account and the folders they are kept to."""
+    users = services.get_account(account).ftp_accounts
+    data = [{"user": f.user, "path": f.path} for f in users]
+    lines = [f"{f.user:<32} /{f.path}" for f in users]
+    return data, "\n".join(lines) or f"account {account} has no FTP users"
+
+
 @ftp_group.command("add")
 @click.argument("account")
 @click.option("--user", required=True)
@@ -165,12 +192,32 @@ def ftp_group():
 @json_option
 def ftp_add(account, user, path):
     """Add an FTP user; prints its password once."""
-    case, operation, password = ops.request_ftp_account(account, user, path)
-    reference, user, path = case.reference, operation.payload["user"], operation.payload["path"]
-    _wait(operation)
-    data = {"account": account, "user": user, "path": path, "password": password}
-    data |= {"case": reference, "operation": operation.id}
-    return data, f"case {reference}\nFTP user {user} added\npassword (shown once): {password}"
+    done = changes.add_ftp_user(None, services.get_account(account), user, path, **_CLI)
+    user, path = v.ftp_user(user), v.relative_path(path)
+    data = {"account": account, "user": user, "path": path, "password": done.password}
+    return _done(done, data, f"FTP user {user} added\npassword (shown once): {done.password}")
+
+
+@ftp_group.command("reset")
+@click.argument("account")
+@click.argument("user")
+@json_option
+def ftp_reset(account, user):
+    """Give an FTP user a new password; prints it once."""
+    done = changes.reset_ftp_password(None, services.get_account(account), user, **_CLI)
+    data = {"account": account, "user": user, "password": done.password}
+    text = f"FTP user {user}: new password (shown once): {done.password}"
+    return _done(done, data, text)
+
+
+@ftp_group.command("delete")
+@click.argument("account")
+@click.argument("user")
+@json_option
+def ftp_delete(account, user):
+    """Delete an FTP user (its files stay in the account)."""
+    done = changes.delete_ftp_user(None, services.get_account(account), user, **_CLI)
+    return _done(done, {"account": account, "user": user}, f"FTP user {user} deleted")
 
 
 @hosting_group.group("subdomain")
@@ -181,11 +228,23 @@ def subdomain_group():
 @subdomain_group.command("add")
 @click.argument("account")
 @click.argument("label")
+@click.option(
+    "--contact",
+    help="email of the nominated contact its DNS request is filed for "
+    "(needed when the school has several)",
+)
 @json_option
-def subdomain_add(account, label):
-    """Add a subdomain (its vhost and docroot); waits for it."""
-    case, operation, fqdn = ops.request_subdomain(account, label)
-    reference = case.reference
-    _wait(operation)
-    data = {"account": account, "subdomain": fqdn, "case": reference, "operation": operation.id}
-    return data, f"case {reference}\nsubdomain {fqdn} added"
+def subdomain_add(account, label, contact):
+    """Add a subdomain (its vhost and docroot) and file the DNS change request for its
+    record on the school's zone; waits for the subdomain."""
+    target = services.get_account(account)
+    done = changes.add_subdomain(None, target, label, contact=contact, **_CLI)
+    request = done.dns_request
+    fqdn = f"{request.changes[0]['name']}.{target.domain}"
+    data = {"account": account, "subdomain": fqdn, "dns_request": request.id}
+    data["dns_request_case"] = request.case.reference
+    text = (
+        f"subdomain {fqdn} added\n"
+        f"DNS change request {request.id} (case {request.case.reference}) asks for its record"
+    )
+    return _done(done, data, text)

@@ -1,8 +1,9 @@
-"""Changes made from the hosting pages (issue 8, "School access").
+"""Changes asked for on the hosting pages, the API and the CLI (issue 8, "School access").
 
 Each function checks who asks (technicians, or a nominated contact of the
-account's school), asks for the change as an operation on a case, waits for it
-and returns what the page shows. A refusal changes nothing.
+account's school; actor None is the CLI), asks for the change as an operation on
+a case, waits for it (up to `wait` seconds; None: until it ends) and returns what
+to show. A refusal changes nothing.
 
 A new subdomain also files a DNS change request for its record on the school's
 zone, through the DNS request flow (dns_requests.intake.submit), so a technician
@@ -34,46 +35,52 @@ class Done:
     """What a change did: its case, whether it finished, a secret to show once."""
 
     case_reference: str
+    operation_id: int
     finished: bool
     password: str | None = None
     dns_request: DnsChangeRequest | None = None
 
 
-def _channel(actor) -> str:
-    # the hosting pages are the portal, for contacts and technicians alike
-    return "portal"
+def _check(actor, account: HostingAccount) -> None:
+    # actor None: the CLI, run by the provider's technicians on the server
+    if actor is not None:
+        access.check_may_change(actor, account)
 
 
-def _wait(case, operation, password: str | None = None, dns_request=None) -> Done:
+def _wait(case, operation, wait, password: str | None = None, dns_request=None) -> Done:
     reference = case.reference
-    operation = ops.run_and_wait(operation.id, timeout=WAIT_SECONDS)
+    operation = ops.run_and_wait(operation.id, timeout=wait)
     ops.raise_if_failed(operation)
-    return Done(reference, operation.status == SUCCEEDED, password, dns_request)
+    return Done(reference, operation.id, operation.status == SUCCEEDED, password, dns_request)
 
 
-def add_ftp_user(actor, account: HostingAccount, user, path) -> Done:
-    access.check_may_change(actor, account)
+def add_ftp_user(
+    actor, account: HostingAccount, user, path, *, channel="portal", wait=WAIT_SECONDS
+) -> Done:
+    _check(actor, account)
     user, path = v.ftp_user(user), v.relative_path(path or "")
     case, operation, password = ops.request_ftp_account(
-        account.name, user, path, actor=actor, channel=_channel(actor)
+        account.name, user, path, actor=actor, channel=channel
     )
-    return _wait(case, operation, password)
+    return _wait(case, operation, wait, password)
 
 
-def reset_ftp_password(actor, account: HostingAccount, user: str) -> Done:
-    access.check_may_change(actor, account)
+def reset_ftp_password(
+    actor, account: HostingAccount, user: str, *, channel="portal", wait=WAIT_SECONDS
+) -> Done:
+    _check(actor, account)
     case, operation, password = ops.request_ftp_reset(
-        account.name, user, actor=actor, channel=_channel(actor)
+        account.name, user, actor=actor, channel=channel
     )
-    return _wait(case, operation, password)
+    return _wait(case, operation, wait, password)
 
 
-def delete_ftp_user(actor, account: HostingAccount, user: str) -> Done:
-    access.check_may_change(actor, account)
-    case, operation = ops.request_ftp_delete(
-        account.name, user, actor=actor, channel=_channel(actor)
-    )
-    return _wait(case, operation)
+def delete_ftp_user(
+    actor, account: HostingAccount, user: str, *, channel="portal", wait=WAIT_SECONDS
+) -> Done:
+    _check(actor, account)
+    case, operation = ops.request_ftp_delete(account.name, user, actor=actor, channel=channel)
+    return _wait(case, operation, wait)
 
 
 def subdomain_record(account: HostingAccount, label: str) -> dict:
@@ -87,18 +94,37 @@ def subdomain_record(account: HostingAccount, label: str) -> dict:
     return {"action": "add", "name": label, "type": "CNAME", "values": [f"{account.domain}."]}
 
 
-def _requester(actor, account: HostingAccount):
-    """(requester, logged_by): a technician files it for the school's first nominated
-    contact, logged by the technician (the DNS flow's "phone" channel: a request is
-    always a school contact's, and only a technician logs one for them)."""
-    if not actor.is_staff:
+def _requester(actor, account: HostingAccount, contact: str | None = None):
+    """(requester, logged_by) of the subdomain's DNS request.
+
+    A nominated contact files it themselves. A technician (or the CLI, actor None)
+    files it for the nominated contact named by `contact` (an email address), or
+    for the school's only nominated contact; the technician logs it (the DNS flow's
+    "phone" channel: a request is always a school contact's)."""
+    if actor is not None and not actor.is_staff:
         return actor, None
     nominated = account.school.nominated_contacts
     if not nominated:
         raise ValidationError(
             f"{account.school.name} has no nominated contact to file the subdomain's DNS "
             "request for; nominate one first",
-            fields={"label": "no nominated contact"},
+            fields={"contact": "no nominated contact"},
+        )
+    emails = ", ".join(c.email for c in nominated)
+    if contact:
+        chosen = next((c for c in nominated if c.email.lower() == contact.strip().lower()), None)
+        if chosen is None:
+            raise ValidationError(
+                f"{contact} is not a nominated contact of {account.school.name}; "
+                f"choose one of: {emails}",
+                fields={"contact": "not a nominated contact"},
+            )
+        return chosen, actor
+    if len(nominated) > 1:
+        raise ValidationError(
+            f"{account.school.name} has {len(nominated)} nominated contacts: say which one "
+            f"the subdomain's DNS request is for ({emails})",
+            fields={"contact": "choose one"},
         )
     return nominated[0], actor
 
@@ -108,12 +134,15 @@ def add_subdomain(
     account: HostingAccount,
     label,
     *,
+    contact: str | None = None,
+    channel: str = "portal",
+    wait: float | None = WAIT_SECONDS,
     live: Callable = zones.live_zone,
     notify: Callable | None = None,
 ) -> Done:
-    access.check_may_change(actor, account)
+    _check(actor, account)
     _, label = sites.check_subdomain(account.name, label)
-    requester, logged_by = _requester(actor, account)
+    requester, logged_by = _requester(actor, account, contact)
     # The DNS request is checked against the live zone and saved first: if the zone
     # refuses the record, no subdomain is made either.
     try:
@@ -122,7 +151,8 @@ def add_subdomain(
             domain=account.domain,
             changes=[subdomain_record(account, label)],
             notes=f"Subdomain {label}.{account.domain} of hosting account {account.name}",
-            channel="phone" if logged_by else "portal",
+            # a technician logs it for the contact; the CLI's is the provider's own
+            channel="phone" if logged_by else ("system" if actor is None else channel),
             logged_by=logged_by,
             live=live,
             notify=notify,
@@ -135,6 +165,6 @@ def add_subdomain(
             fields={"label": exc.message},
         ) from exc
     case, operation, _fqdn = ops.request_subdomain(
-        account.name, label, actor=actor, channel=_channel(actor)
+        account.name, label, actor=actor, channel=channel
     )
-    return _wait(case, operation, dns_request=dns_request)
+    return _wait(case, operation, wait, dns_request=dns_request)

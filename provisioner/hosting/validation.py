@@ -37,7 +37,9 @@ def _fail(field: str, message: str) -> ValidationError:
 
 
 def _text(field: str, what: str, value: object) -> str:
-    if not isinstance(value, str) or not value:
+    if value is not None and not isinstance(value, str):
+        raise _fail(field, f"{what} must be text, not {type(value).__name__}")
+    if not value:
         raise _fail(field, f"{what} is required")
     return value
 

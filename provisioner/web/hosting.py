@@ -11,7 +11,7 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
-from wtforms import StringField
+from wtforms import SelectField, StringField
 from wtforms.validators import Optional
 
 from provisioner.errors import Forbidden, ProvisionerError
@@ -29,6 +29,10 @@ class FtpUserForm(FlaskForm):
 
 class SubdomainForm(FlaskForm):
     label = StringField("Subdomain label (e.g. events)", validators=[Optional()])
+    # technicians only: the nominated contact the DNS request is filed for
+    contact = SelectField(
+        "File its DNS request for", choices=[], validate_choice=False, validators=[Optional()]
+    )
 
 
 class ConfirmForm(FlaskForm):
@@ -51,13 +55,17 @@ def _may_change(account) -> str | None:
 
 
 def _page(account, *, ftp_form=None, sub_form=None, shown=None, status=200):
+    sub_form = sub_form or SubdomainForm(formdata=None)
+    sub_form.contact.choices = [
+        (c.email, f"{c.name} ({c.email})") for c in account.school.nominated_contacts
+    ]
     return (
         render_template(
             "hosting/account.html",
             account=account,
             refusal=_may_change(account),
             ftp_form=ftp_form or FtpUserForm(formdata=None),
-            sub_form=sub_form or SubdomainForm(formdata=None),
+            sub_form=sub_form,
             confirm=ConfirmForm(),
             shown=shown,
         ),
@@ -116,7 +124,8 @@ def subdomain_add(name: str):
     account = access.account_visible_to(current_user, name)
     form = SubdomainForm()
     try:
-        done = changes.add_subdomain(current_user, account, form.label.data)
+        contact = form.contact.data if current_user.is_staff else None
+        done = changes.add_subdomain(current_user, account, form.label.data, contact=contact)
     except Forbidden:
         raise
     except ProvisionerError as exc:

@@ -224,3 +224,46 @@ def hosted_school(app, make_school, tmp_path):
         return school, account
 
     return make
+
+
+# The real BIND of tests/zones (a plain module there, not a package), for the
+# subdomain tests: their DNS request is checked against a live zone.
+_BIND_MODULE = Path(__file__).parent.parent / "zones" / "bind_server.py"
+
+
+def _load_bind():
+    import importlib.util
+
+    name = "zones_bind_server"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, _BIND_MODULE)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
+bind = _load_bind()
+bind_server = bind.bind_server
+
+
+@pytest.fixture
+def zoned_account(app, bind_server, recording_runner, make_school, tmp_path):
+    """A school whose domain's zone BIND serves, with an active hosting account."""
+    from provisioner.hosting import services
+    from provisioner.zones import services as zones
+    from provisioner.zones.domain_setup import add_domain_with_zone
+
+    zone = f"zoned{bind.new_zone_name().split('.')[0]}-{bind_server.port}.essex.sch.uk"
+    extra = "@ 300 IN A 192.0.2.1\ntaken 300 IN A 192.0.2.9\n"
+    bind_server.add_zone(zone, bind.minimal_zone(zone, extra=extra))
+    school = make_school(name="St Mary's")
+    zones.add_provider(
+        "bind", "rfc2136", server=bind_server.address, tsig_key_file=str(bind_server.key_file)
+    )
+    add_domain_with_zone(school.urn, zone, "bind")
+    services.add_server(
+        "h1", connection="local", root=str(tmp_path / "h1"), capacity_bytes=100 * 1024**3
+    )
+    account = services.create_account(recording_runner, school_urn=school.urn, domain=zone)
+    return school, account

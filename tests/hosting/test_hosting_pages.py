@@ -6,29 +6,7 @@ BIND zone."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-
-import pytest
-
 from provisioner.db import db
-
-_BIND = Path(__file__).parent.parent / "zones" / "bind_server.py"
-
-
-def _load_bind():
-    name = "zones_bind_server"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, _BIND)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-bind = _load_bind()
-bind_server = bind.bind_server
 
 
 def _text(response) -> str:
@@ -158,28 +136,6 @@ def test_bad_ftp_user_name_is_named_and_changes_nothing(
     response = client.post(f"/hosting/{account.name}/ftp", data={"user": "a;rm -rf"})
     assert response.status_code == 422 and "FTP user" in _text(response)
     assert len(recording_runner.calls) == calls
-
-
-@pytest.fixture
-def zoned_account(app, bind_server, recording_runner, make_school, tmp_path):
-    """A school whose domain's zone BIND serves, with an active hosting account."""
-    from provisioner.hosting import services
-    from provisioner.zones import services as zones
-    from provisioner.zones.domain_setup import add_domain_with_zone
-
-    zone = f"zoned{bind.new_zone_name().split('.')[0]}-{bind_server.port}.essex.sch.uk"
-    extra = "@ 300 IN A 192.0.2.1\ntaken 300 IN A 192.0.2.9\n"
-    bind_server.add_zone(zone, bind.minimal_zone(zone, extra=extra))
-    school = make_school(name="St Mary's")
-    zones.add_provider(
-        "bind", "rfc2136", server=bind_server.address, tsig_key_file=str(bind_server.key_file)
-    )
-    add_domain_with_zone(school.urn, zone, "bind")
-    services.add_server(
-        "h1", connection="local", root=str(tmp_path / "h1"), capacity_bytes=100 * 1024**3
-    )
-    account = services.create_account(recording_runner, school_urn=school.urn, domain=zone)
-    return school, account
 
 
 def test_adding_a_subdomain_files_a_dns_request(

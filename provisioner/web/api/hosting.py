@@ -1,4 +1,8 @@
-"""Hosting accounts and their FTP users (contract.md, /api/v1/hosting)."""
+"""Hosting accounts, their FTP users and subdomains (contract.md, /api/v1/hosting).
+
+Changes answer 201/200 when they finished within the wait, 202 (`status: pending`)
+when the worker of this process is still on them; a password is in the reply once.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +10,9 @@ from flask import jsonify
 
 from provisioner.errors import ValidationError
 from provisioner.hosting import access
-from provisioner.hosting import operations as ops
+from provisioner.hosting import school_changes as changes
 from provisioner.hosting import validation as v
-from provisioner.jobs.models import SUCCEEDED
 from provisioner.web.api import api, api_user, json_body
-
-# How long a request waits for its FTP user before answering 202 (still running).
-WAIT_SECONDS = 60
 
 
 def _account_dict(account) -> dict:
@@ -20,6 +20,22 @@ def _account_dict(account) -> dict:
     data["ftp_accounts"] = [{"user": f.user, "path": f.path} for f in account.ftp_accounts]
     data["subdomains"] = [s.fqdn for s in account.subdomains]
     return data
+
+
+def _optional_text(body: dict, name: str) -> str | None:
+    value = body.get(name)
+    if value is not None and not isinstance(value, str):
+        raise ValidationError(f"{name} must be text", fields={name: "must be text"})
+    return value
+
+
+def _answer(done, data: dict, finished_status: int = 200):
+    data |= {
+        "case": done.case_reference,
+        "operation": done.operation_id,
+        "status": "done" if done.finished else "pending",
+    }
+    return jsonify(data), finished_status if done.finished else 202
 
 
 @api.get("/hosting")
@@ -39,25 +55,46 @@ def create_ftp_account(account: str):
     """Add an FTP user {user, path?}; the password is in the reply, once."""
     user = api_user()
     target = access.account_visible_to(user, account)
-    access.check_may_change(user, target)
     body = json_body()
-    path = body.get("path", "")
-    if path is not None and not isinstance(path, str):
-        raise ValidationError("path must be text", fields={"path": "must be text"})
-    name, path = v.ftp_user(body.get("user")), v.relative_path(path)
-    case, operation, password = ops.request_ftp_account(
-        target.name, name, path, actor=user, channel="api"
-    )
-    reference = case.reference
-    operation = ops.run_and_wait(operation.id, timeout=WAIT_SECONDS)
-    ops.raise_if_failed(operation)
+    # the validators name what is wrong with them, types included
+    name, path = body.get("user"), body.get("path", "")
+    done = changes.add_ftp_user(user, target, name, path, channel="api")
+    data = {"user": v.ftp_user(name), "path": v.relative_path(path), "password": done.password}
+    return _answer(done, data, 201)
+
+
+@api.post("/hosting/<account>/ftp-accounts/<ftp_user>/password")
+def reset_ftp_password(account: str, ftp_user: str):
+    """Give an FTP user a new password; the password is in the reply, once."""
+    user = api_user()
+    target = access.account_visible_to(user, account)
+    done = changes.reset_ftp_password(user, target, ftp_user, channel="api")
+    return _answer(done, {"user": ftp_user, "password": done.password})
+
+
+@api.delete("/hosting/<account>/ftp-accounts/<ftp_user>")
+def delete_ftp_account(account: str, ftp_user: str):
+    """Delete an FTP user (the files it uploaded stay in the account)."""
+    user = api_user()
+    target = access.account_visible_to(user, account)
+    done = changes.delete_ftp_user(user, target, ftp_user, channel="api")
+    return _answer(done, {"user": ftp_user})
+
+
+@api.post("/hosting/<account>/subdomains")
+def create_subdomain(account: str):
+    """Add a subdomain {label, contact?}; its DNS record is filed as a DNS change
+    request (for the asking contact; a technician names the nominated contact in
+    `contact` when the school has several)."""
+    user = api_user()
+    target = access.account_visible_to(user, account)
+    body = json_body()
+    label, contact = body.get("label"), _optional_text(body, "contact")
+    done = changes.add_subdomain(user, target, label, contact=contact, channel="api")
+    request = done.dns_request
     data = {
-        "user": name,
-        "path": path,
-        "password": password,
-        "case": reference,
-        "operation": operation.id,
-        "status": "created" if operation.status == SUCCEEDED else "pending",
+        "subdomain": f"{request.changes[0]['name']}.{target.domain}",
+        "dns_request": request.id,
+        "dns_request_case": request.case.reference,
     }
-    # not finished in time: the worker of this process finishes it with the password
-    return jsonify(data), 201 if operation.status == SUCCEEDED else 202
+    return _answer(done, data, 201)
