@@ -218,7 +218,13 @@ def _perform(ctx) -> tuple[str, dict]:
                     f"the WordPress admin password for account {name} was held only by the "
                     "process that asked for it, which has gone: delete the account and ask again"
                 )
-            services.provision(runner, account, on_line=ctx.log, wordpress_admin_password=password)
+            services.provision(
+                runner,
+                account,
+                on_line=ctx.log,
+                wordpress_admin_password=password,
+                db_password=services.database_password(current_app.config["SECRET_KEY"], account),
+            )
         with _SECRETS_LOCK:
             _SECRETS.pop(ctx.id, None)
         text = f"Hosting account {name} ({account.domain}) is active on {account.server.name}"

@@ -9,6 +9,8 @@ runs (status `provisioning`) so a crash leaves a visible record, and again after
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 import re
 import secrets
@@ -228,24 +230,35 @@ def wordpress_admin_user(account: HostingAccount) -> str:
     return f"{account.name}-admin"
 
 
+def database_password(secret_key: str, account: HostingAccount) -> str:
+    """The account's MariaDB password, derived from the app's secret key and the
+    account (name and id, so a re-created account gets a new one). Every attempt at
+    creating the account, a retry after a crash included, gives MariaDB and
+    wp-config.php the same password, and it is stored nowhere."""
+    message = f"hosting-db:{account.id}:{account.name}".encode()
+    return hmac.new(secret_key.encode(), message, hashlib.sha256).hexdigest()[:32]
+
+
 def provision(
     runner: PlaybookRunner,
     account: HostingAccount,
     on_line: LineSink = None,
     *,
     wordpress_admin_password: str | None = None,
+    db_password: str | None = None,
 ) -> HostingAccount:
     """Run account creation for a `provisioning` account; it ends `active`, or `failed`
     with the reason (PlaybookFailed is raised after the failure is committed).
 
     A WordPress account needs the admin password the caller generated (and shows
-    once): it goes to the playbook only, never to the database."""
+    once): it goes to the playbook only, never to the database. The database
+    password should be database_password(): a random one does not survive a retry."""
     variables = {
         "account": account.name,
         "domain": account.domain,
         "quota_bytes": account.quota_bytes,
         "wordpress": account.wordpress,
-        "db_password": new_secret(),
+        "db_password": db_password or new_secret(),
     }
     if account.wordpress:
         if wordpress_admin_password is None:

@@ -249,3 +249,50 @@ def test_wordpress_create_whose_password_was_lost_fails_clearly(
     assert operation.status == "failed" and "ask again" in operation.error
     assert recording_runner.calls == []
     assert _case(reference).is_open
+
+
+class _CrashingRunner:
+    """The worker dies in the middle of the playbook (after the database step)."""
+
+    def __init__(self):
+        self.calls = []
+
+    def run(self, playbook, target, variables, *, check=False, on_line=None):
+        self.calls.append(dict(variables))
+        raise SystemExit("worker killed")
+
+
+def test_a_retried_create_gives_the_database_the_same_password(
+    app, recording_runner, make_school, tmp_path
+):
+    """A retry after a crash must not hand wp-config.php a new database password:
+    the users the first attempt created keep theirs."""
+    from types import SimpleNamespace
+
+    _server(tmp_path)
+    passwords = []
+    for domain in ("stmarys.essex.sch.uk", "oakfield.essex.sch.uk"):
+        school = make_school()
+        add_domain(school.urn, domain)
+        account, _case_, operation, _ = ops.request_create(school_urn=school.urn, domain=domain)
+        ctx = SimpleNamespace(
+            id=operation.id, kind=ops.CREATE, payload=operation.payload, log=lambda line: None
+        )
+        crashing = _CrashingRunner()
+        app.extensions["hosting_runner"] = crashing
+        try:
+            ops._perform(ctx)  # the first attempt's process dies mid-playbook
+        except SystemExit:
+            pass
+        assert services.get_account(account.name).status == "provisioning"
+        app.extensions["hosting_runner"] = recording_runner
+        ops._perform(ctx)  # the retry
+        first, retry = (
+            crashing.calls[0]["db_password"],
+            recording_runner.calls[-1][2]["db_password"],
+        )
+        assert first == retry and len(first) >= 16
+        assert services.get_account(account.name).status == "active"
+        passwords.append(first)
+        assert first not in repr(services.get_account(account.name).__dict__)
+    assert passwords[0] != passwords[1]
