@@ -240,11 +240,8 @@ def subdomain_add(account, label, contact):
     target = services.get_account(account)
     done = changes.add_subdomain(None, target, label, contact=contact, **_CLI)
     request = done.dns_request
-    fqdn = f"{request.changes[0]['name']}.{target.domain}"
-    data = {"account": account, "subdomain": fqdn, "dns_request": request.id}
-    data["dns_request_case"] = request.case.reference
-    text = (
-        f"subdomain {fqdn} added\n"
-        f"DNS change request {request.id} (case {request.case.reference}) asks for its record"
-    )
+    fqdn = f"{v.subdomain_label(label)}.{target.domain}"
+    data = {"account": account, "subdomain": fqdn}
+    data["dns_request"] = request.id if request else None
+    text = f"subdomain {fqdn} added\n{changes.dns_request_note(done, target)}"
     return _done(done, data, text)

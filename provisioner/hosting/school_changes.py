@@ -95,38 +95,28 @@ def subdomain_record(account: HostingAccount, label: str) -> dict:
 
 
 def _requester(actor, account: HostingAccount, contact: str | None = None):
-    """(requester, logged_by) of the subdomain's DNS request.
+    """(requester, logged_by) of the subdomain's DNS request, or None when there is
+    nobody to file it for.
 
     A nominated contact files it themselves. A technician (or the CLI, actor None)
-    files it for the nominated contact named by `contact` (an email address), or
-    for the school's only nominated contact; the technician logs it (the DNS flow's
-    "phone" channel: a request is always a school contact's)."""
+    files it for the nominated contact named by `contact` (an email address), else
+    for the school's first; the technician logs it (the DNS flow's "phone" channel:
+    a request is always a school contact's). A school with no nominated contact
+    gets its subdomain without a DNS request: the technician is told to make one."""
     if actor is not None and not actor.is_staff:
         return actor, None
     nominated = account.school.nominated_contacts
-    if not nominated:
-        raise ValidationError(
-            f"{account.school.name} has no nominated contact to file the subdomain's DNS "
-            "request for; nominate one first",
-            fields={"contact": "no nominated contact"},
-        )
-    emails = ", ".join(c.email for c in nominated)
     if contact:
         chosen = next((c for c in nominated if c.email.lower() == contact.strip().lower()), None)
         if chosen is None:
+            choices = ", ".join(c.email for c in nominated) or "none yet"
             raise ValidationError(
-                f"{contact} is not a nominated contact of {account.school.name}; "
-                f"choose one of: {emails}",
+                f"{contact} is not a nominated contact of {account.school.name} "
+                f"(nominated: {choices})",
                 fields={"contact": "not a nominated contact"},
             )
         return chosen, actor
-    if len(nominated) > 1:
-        raise ValidationError(
-            f"{account.school.name} has {len(nominated)} nominated contacts: say which one "
-            f"the subdomain's DNS request is for ({emails})",
-            fields={"contact": "choose one"},
-        )
-    return nominated[0], actor
+    return (nominated[0], actor) if nominated else None
 
 
 def add_subdomain(
@@ -142,11 +132,25 @@ def add_subdomain(
 ) -> Done:
     _check(actor, account)
     _, label = sites.check_subdomain(account.name, label)
-    requester, logged_by = _requester(actor, account, contact)
-    # The DNS request is checked against the live zone and saved first: if the zone
-    # refuses the record, no subdomain is made either.
+    filer = _requester(actor, account, contact)
+    dns_request = (
+        None
+        if filer is None
+        else _request_record(actor, account, label, filer, live, notify, channel)
+    )
+    case, operation, _fqdn = ops.request_subdomain(
+        account.name, label, actor=actor, channel=channel
+    )
+    return _wait(case, operation, wait, dns_request=dns_request)
+
+
+def _request_record(actor, account, label, filer, live, notify, channel) -> DnsChangeRequest | None:
+    """File the subdomain's DNS request. It is checked against the live zone and
+    saved before the subdomain is made: if the zone refuses the record, no
+    subdomain is made either."""
+    requester, logged_by = filer
     try:
-        dns_request = intake.submit(
+        return intake.submit(
             requester=requester,
             domain=account.domain,
             changes=[subdomain_record(account, label)],
@@ -158,13 +162,24 @@ def add_subdomain(
             notify=notify,
         )
     except (InvalidRecords, ValidationError) as exc:
+        if exc.fields == {"changes": "nothing to change"}:
+            return None  # the zone already serves the record
         # said in terms of the subdomain asked for; nothing was saved
         raise ValidationError(
             f"The DNS record for {label}.{account.domain} cannot be requested, so the "
             f"subdomain was not added: {exc.message}",
             fields={"label": exc.message},
         ) from exc
-    case, operation, _fqdn = ops.request_subdomain(
-        account.name, label, actor=actor, channel=channel
-    )
-    return _wait(case, operation, wait, dns_request=dns_request)
+
+
+def dns_request_note(done: Done, account: HostingAccount) -> str:
+    """What became of the subdomain's DNS record, in a sentence."""
+    request = done.dns_request
+    if request is not None:
+        return f"its DNS record was requested as DNS change request {request.id}"
+    if not account.school.nominated_contacts:
+        return (
+            f"no DNS request was filed: {account.school.name} has no nominated contact "
+            "to file it for, so make its record yourself"
+        )
+    return f"its DNS record is already served by {account.domain}"

@@ -17,6 +17,7 @@ from wtforms.validators import Optional
 from provisioner.errors import Forbidden, ProvisionerError
 from provisioner.hosting import access
 from provisioner.hosting import school_changes as changes
+from provisioner.hosting import validation as v
 from provisioner.web.forms import show_error
 
 hosting = Blueprint("hosting", __name__, url_prefix="/hosting")
@@ -131,11 +132,11 @@ def subdomain_add(name: str):
     except ProvisionerError as exc:
         show_error(form, exc)
         return _page(account, sub_form=form, status=exc.status)
-    request = done.dns_request
+    label = v.subdomain_label(form.label.data)
     flash(
-        f"Subdomain {request.changes[0]['name']}.{account.domain} "
+        f"Subdomain {label}.{account.domain} "
         f"{'added' if done.finished else 'is being added'} (case {done.case_reference}); "
-        f"its DNS record was requested as DNS change request {request.id}.",
+        f"{changes.dns_request_note(done, account)}.",
         "success",
     )
     return redirect(url_for("hosting.account_page", name=account.name))

@@ -131,7 +131,7 @@ def test_technician_names_which_nominated_contact_the_dns_request_is_for(
     api, recording_runner, zoned_account, make_contact, make_technician
 ):
     school, account = zoned_account
-    make_contact(school, f"head@{account.domain}", name="Sam Head")
+    head = make_contact(school, f"head@{account.domain}", name="Sam Head")
     bursar = make_contact(school, f"bursar@{account.domain}", name="Bo Bursar")
     make_contact(school, f"teacher@{account.domain}", nominated=False)
     tech_user = make_technician()
@@ -139,26 +139,43 @@ def test_technician_names_which_nominated_contact_the_dns_request_is_for(
     url = f"/api/v1/hosting/{account.name}/subdomains"
     calls = len(recording_runner.calls)
 
-    # two nominated contacts and none named: refused, naming both, nothing made
-    response = tech.post(url, json={"label": "shop"})
-    assert response.status_code == 422
-    error = response.get_json()["error"]
-    assert error["fields"] == {"contact": "choose one"}
-    assert f"head@{account.domain}" in error["message"]
-    assert f"bursar@{account.domain}" in error["message"]
-    # a contact who is not nominated cannot be named either
+    # a contact who is not nominated cannot be named: refused, naming who can
     response = tech.post(url, json={"label": "shop", "contact": f"teacher@{account.domain}"})
     assert response.status_code == 422
-    assert "is not a nominated contact" in response.get_json()["error"]["message"]
+    error = response.get_json()["error"]
+    assert error["fields"] == {"contact": "not a nominated contact"}
+    assert f"bursar@{account.domain}" in error["message"]
     assert len(recording_runner.calls) == calls
     assert db.session.query(DnsChangeRequest).count() == 0
     assert db.session.query(Subdomain).count() == 0
 
-    response = tech.post(url, json={"label": "shop", "contact": f"Bursar@{account.domain}"})
+    response = tech.post(url, json={"label": "shop", "contact": f"Head@{account.domain}"})
     assert response.status_code == 201, response.get_json()
-    request = db.session.query(DnsChangeRequest).one()
-    assert request.requester_id == bursar.id and request.logged_by_id == tech_user.id
+    request = db.session.get(DnsChangeRequest, response.get_json()["dns_request"])
+    assert request.requester_id == head.id and request.logged_by_id == tech_user.id
     assert request.channel == "phone"
+
+    # none named: the school's first nominated contact, by name (as the page lists them)
+    response = tech.post(url, json={"label": "news"})
+    assert response.status_code == 201, response.get_json()
+    request = db.session.get(DnsChangeRequest, response.get_json()["dns_request"])
+    assert request.requester_id == bursar.id
+
+
+def test_subdomain_of_a_school_without_nominated_contacts_is_made_and_says_so(
+    api, recording_runner, zoned_account, make_technician
+):
+    _, account = zoned_account
+    response = api(make_technician()).post(
+        f"/api/v1/hosting/{account.name}/subdomains", json={"label": "shop"}
+    )
+    assert response.status_code == 201, response.get_json()
+    body = response.get_json()
+    assert body["dns_request"] is None
+    assert "has no nominated contact" in body["dns_request_note"]
+    assert "make its record yourself" in body["dns_request_note"]
+    assert db.session.query(DnsChangeRequest).count() == 0
+    assert [s.fqdn for s in db.session.query(Subdomain)] == [f"shop.{account.domain}"]
 
 
 def test_cli_subdomain_files_its_dns_request(runner, recording_runner, zoned_account, make_contact):
@@ -166,8 +183,11 @@ def test_cli_subdomain_files_its_dns_request(runner, recording_runner, zoned_acc
     make_contact(school, f"head@{account.domain}")
     bursar = make_contact(school, f"bursar@{account.domain}")
 
-    refused = runner.invoke(["hosting", "subdomain", "add", account.name, "intranet"])
-    assert refused.exit_code == 1 and "say which one" in refused.output
+    refused = runner.invoke(
+        ["hosting", "subdomain", "add", account.name, "intranet", "--contact", "x@y.example"]
+    )
+    assert refused.exit_code == 1 and "x@y.example is not a nominated contact" in refused.output
+    assert db.session.query(Subdomain).count() == 0
 
     result = runner.invoke(
         [

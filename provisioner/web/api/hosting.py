@@ -93,8 +93,8 @@ def create_subdomain(account: str):
     done = changes.add_subdomain(user, target, label, contact=contact, channel="api")
     request = done.dns_request
     data = {
-        "subdomain": f"{request.changes[0]['name']}.{target.domain}",
-        "dns_request": request.id,
-        "dns_request_case": request.case.reference,
+        "subdomain": f"{v.subdomain_label(label)}.{target.domain}",
+        "dns_request": request.id if request else None,
+        "dns_request_note": changes.dns_request_note(done, target),
     }
     return _answer(done, data, 201)
