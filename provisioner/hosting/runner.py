@@ -7,7 +7,9 @@ The traps this adapter exists to avoid (docs/real-components.md, "Ansible"):
   private data dir, removed afterwards, and suppress_env_files=True;
 - interpreter discovery picks a broken pyenv shim: the inventory pins
   ansible_python_interpreter to "{{ ansible_playbook_python }}" for local hosts;
-- ansible-playbook must be on PATH: this interpreter's bin directory is prepended.
+- ansible-playbook must be on PATH: this interpreter's bin directory is prepended;
+- ansible-runner turns host key checking off unless ANSIBLE_HOST_KEY_CHECKING is set:
+  it is set to True, so an ssh server whose host key does not match is never reached.
 
 Extra variables are validated (validation.playbook_variables) and written to a
 0600 file in the private dir, every string tagged !unsafe so Ansible never templates
@@ -20,6 +22,7 @@ import json
 import os
 import re
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -198,10 +201,11 @@ class _Events:
             facts = (data.get("res") or {}).get("ansible_facts") or {}
             if "hosting_usage" in facts:
                 self.facts["hosting_usage"] = facts["hosting_usage"]
-        if self.on_line:
-            for line in _ANSI.sub("", event.get("stdout") or "").splitlines():
-                if line.strip():
-                    self.on_line(line)
+        for line in _ANSI.sub("", event.get("stdout") or "").splitlines():
+            if line.startswith("[ERROR]") and self.failure is None:
+                self.failure = line  # e.g. a playbook Ansible could not load: no task event
+            if line.strip() and self.on_line:
+                self.on_line(line)
         return True  # keep ansible-runner's own artifact handling
 
     @staticmethod
@@ -209,7 +213,11 @@ class _Events:
         res = data.get("res") or {}
         where = f"{data.get('role') or 'play'}: {data.get('task') or 'task'}"
         if unreachable:
-            return f"{where}: host {data.get('host')} unreachable: {res.get('msg', '')}".strip()
+            # ssh's last line says why (e.g. "Host key verification failed."), after
+            # any warning banner
+            lines = [line.strip() for line in str(res.get("msg") or "").splitlines()]
+            why = next((line for line in reversed(lines) if line), "")
+            return f"{where}: host {data.get('host')} unreachable: {why}".strip()
         if res.get("censored"):
             return f"{where} failed (details hidden: the step handles a secret)"
         detail = (res.get("stderr") or "").strip().splitlines()
@@ -229,6 +237,9 @@ class AnsibleRunner:
         return {
             "PATH": bin_dir + os.pathsep + os.environ.get("PATH", "/usr/bin:/bin"),
             "ANSIBLE_CONFIG": str(self.playbooks_dir / "ansible.cfg"),
+            # ansible-runner sets this to False unless told otherwise, which puts
+            # StrictHostKeyChecking=no ahead of ours (ssh keeps an option's first value)
+            "ANSIBLE_HOST_KEY_CHECKING": "True",
             "ANSIBLE_NOCOLOR": "1",
             "ANSIBLE_FORCE_COLOR": "0",
         }
@@ -249,6 +260,7 @@ class AnsibleRunner:
         private = tempfile.mkdtemp(prefix="hosting-run-", dir=self.work_dir)
         events = _Events(on_line)
         started = time.monotonic()
+        control_dir = Path(private, "cp")
         try:
             env_dir = Path(private, "env")
             env_dir.mkdir(mode=0o700)
@@ -261,7 +273,9 @@ class AnsibleRunner:
                 playbook=str(self.playbooks_dir / playbook),
                 inventory=inventory,
                 cmdline="--check" if check else None,
-                envvars=self._env(),
+                # ssh connection sharing within this run only: a later run connects
+                # afresh, so its host key is checked again (e.g. after known_hosts changed)
+                envvars=self._env() | {"ANSIBLE_SSH_CONTROL_PATH_DIR": str(control_dir)},
                 suppress_env_files=True,
                 event_handler=events,
                 quiet=True,
@@ -280,7 +294,25 @@ class AnsibleRunner:
                 facts=events.facts,
             )
         finally:
+            _close_ssh_masters(control_dir)
             shutil.rmtree(private, ignore_errors=True)
+
+
+def _close_ssh_masters(control_dir: Path) -> None:
+    """Stop the run's shared ssh connections now rather than after ControlPersist's
+    60 s idle time (they would outlive the run, holding a session on the server)."""
+    if not control_dir.is_dir():
+        return
+    for socket_path in control_dir.iterdir():
+        try:
+            subprocess.run(
+                ["ssh", "-o", f"ControlPath={socket_path}", "-O", "exit", "hosting-server"],
+                capture_output=True,
+                timeout=10,
+                check=False,
+            )
+        except subprocess.TimeoutExpired:
+            pass  # the master ends by itself after ControlPersist's idle time
 
 
 def run_or_raise(
