@@ -39,25 +39,25 @@ def server_group():
 @server_group.command("add")
 @click.argument("name")
 @click.option("--connection", type=click.Choice(["local", "ssh"]), required=True)
-@click.option("--root", help="local: directory holding every path, config, pid and log file")
-@click.option("--host", help="ssh: the server's address")
-@click.option("--user", "ssh_user", help="ssh: the remote user")
+@click.option(
+    "--root",
+    help="directory holding every path, config, pid and log file (self-contained; "
+    "required for local; ssh without it: the system's own services and /srv/hosting)",
+)
+@click.option("--host", help="ssh: the server's host name or IP address")
+@click.option("--user", "ssh_user", help="ssh: the remote user (not root: uses sudo)")
+@click.option("--port", type=int, help="ssh: port (default 22)")
+@click.option("--identity-file", help="ssh: absolute path of the private key on this machine")
+@click.option("--known-hosts", help="ssh: known_hosts file holding the server's host key")
+@click.option("--listen", help="ssh: IPv4 address nginx and pure-ftpd bind to")
 @click.option("--http-port", type=int)
 @click.option("--ftp-port", type=int)
 @click.option("--capacity", "capacity_bytes", type=int, help="bytes (local default: disk size)")
 @json_option
-def server_add(name, connection, root, host, ssh_user, http_port, ftp_port, capacity_bytes):
-    """Add a hosting server."""
-    server = services.add_server(
-        name,
-        connection=connection,
-        root=root,
-        host=host,
-        ssh_user=ssh_user,
-        http_port=http_port,
-        ftp_port=ftp_port,
-        capacity_bytes=capacity_bytes,
-    )
+def server_add(name, connection, **options):
+    """Add a hosting server. Host keys are always checked (--known-hosts, else the
+    user's ~/.ssh/known_hosts)."""
+    server = services.add_server(name, connection=connection, **options)
     return server.to_dict(), f"hosting server {server.name} added ({server.capacity_bytes} bytes)"
 
 
@@ -67,9 +67,31 @@ def server_list():
     """Hosting servers and their free capacity."""
     servers = services.list_servers()
     lines = [
-        f"{s.name:<20} {s.connection:<6} free {s.free_bytes} of {s.capacity_bytes}" for s in servers
+        f"{s.name:<20} {s.connection:<6} {s.target().layout:<15} {s.target().address:<28} "
+        f"free {s.free_bytes} of {s.capacity_bytes}"
+        for s in servers
     ]
     return [s.to_dict() for s in servers], "\n".join(lines) or "no hosting servers"
+
+
+@server_group.command("check")
+@click.argument("name")
+@json_option
+def server_check(name):
+    """Reach the server and report what it has (changes nothing)."""
+    report = services.check_server(_runner(), name)
+    binaries = report.get("binaries", {})
+    text = "\n".join(
+        [
+            f"hosting server {name} ({report['address']}) is reachable",
+            f"remote user {report.get('user')}, python {report.get('python_version')}",
+            f"{report.get('probed_path')}: {report.get('filesystem')} "
+            f"({report.get('filesystem_bytes')} bytes), quota backend "
+            f"{report.get('quota_backend')}",
+            "installed: " + ", ".join(f"{k} {'yes' if ok else 'NO'}" for k, ok in binaries.items()),
+        ]
+    )
+    return report, text
 
 
 def _echo_log(operation_id: int) -> None:

@@ -37,6 +37,11 @@ class HostingServer(db.Model):
     root: Mapped[str | None] = mapped_column(String(255))
     host: Mapped[str | None] = mapped_column(String(253))
     ssh_user: Mapped[str | None] = mapped_column(String(32))
+    # ssh only; paths on the provisioner's machine (the key itself is never stored)
+    ssh_port: Mapped[int | None] = mapped_column()
+    identity_file: Mapped[str | None] = mapped_column(String(255))
+    known_hosts: Mapped[str | None] = mapped_column(String(255))
+    listen_address: Mapped[str | None] = mapped_column(String(45))  # None: layout's default
     http_port: Mapped[int] = mapped_column(default=8080)
     ftp_port: Mapped[int] = mapped_column(default=2121)
     capacity_bytes: Mapped[int] = mapped_column(BigInteger)
@@ -53,6 +58,10 @@ class HostingServer(db.Model):
             user=self.ssh_user,
             http_port=self.http_port,
             ftp_port=self.ftp_port,
+            port=self.ssh_port,
+            identity_file=self.identity_file,
+            known_hosts=self.known_hosts,
+            listen=self.listen_address,
         )
 
     @property
@@ -64,11 +73,18 @@ class HostingServer(db.Model):
         return self.capacity_bytes - self.allocated_bytes
 
     def to_dict(self) -> dict:
+        target = self.target()
         return {
             "name": self.name,
             "connection": self.connection,
+            "layout": target.layout,
             "root": self.root,
             "host": self.host,
+            "port": self.ssh_port,
+            "user": self.ssh_user,
+            "identity_file": self.identity_file,
+            "known_hosts": self.known_hosts,
+            "listen": target.listen_address,
             "http_port": self.http_port,
             "ftp_port": self.ftp_port,
             "capacity_bytes": self.capacity_bytes,

@@ -65,10 +65,16 @@ def add_server(
     root: str | None = None,
     host: str | None = None,
     ssh_user: str | None = None,
+    port: int | None = None,
+    identity_file: str | None = None,
+    known_hosts: str | None = None,
+    listen: str | None = None,
     http_port: int | None = None,
     ftp_port: int | None = None,
     capacity_bytes: int | None = None,
 ) -> HostingServer:
+    """A local server (this machine, everything under `root`) or an ssh server:
+    self-contained under `root` when one is given, else the system's own services."""
     if not _SERVER_NAME.fullmatch(name or ""):
         raise ValidationError(
             f"Server name {name!r} must be lower-case letters, digits, dots and hyphens",
@@ -77,38 +83,92 @@ def add_server(
     v.choice(connection, "connection", ("local", "ssh"))
     if db.session.scalar(select(HostingServer).where(HostingServer.name == name)):
         raise Conflict(f"A hosting server named {name} already exists", fields={"name": "taken"})
+    if root is not None and (not root.startswith("/") or ".." in root.split("/")):
+        raise ValidationError("--root must be an absolute directory", fields={"root": root})
     if connection == "local":
-        if not root or not root.startswith("/") or ".." in root.split("/"):
+        if not root:
             raise ValidationError(
                 "--root must be an absolute directory for a local server", fields={"root": root}
             )
+        ssh_only = {
+            "host": host,
+            "user": ssh_user,
+            "port": port,
+            "identity_file": identity_file,
+            "known_hosts": known_hosts,
+            "listen": listen,
+        }
+        for option, value in ssh_only.items():
+            if value is not None:
+                raise ValidationError(
+                    f"--{option.replace('_', '-')} is for ssh servers only",
+                    fields={option: "ssh only"},
+                )
         if capacity_bytes is None:
             probe = root
             while not os.path.exists(probe):
                 probe = os.path.dirname(probe)
             capacity_bytes = shutil.disk_usage(probe).total
-    elif not host:
-        raise ValidationError("--host is required for an ssh server", fields={"host": "required"})
-    elif capacity_bytes is None:
-        raise ValidationError(
-            "--capacity is required for an ssh server", fields={"capacity": "required"}
-        )
-    for port_name, port in (("http_port", http_port), ("ftp_port", ftp_port)):
-        if port is not None and not 1 <= port <= 65535:
-            raise ValidationError(f"{port_name} must be 1-65535", fields={port_name: port})
+    else:
+        if not host:
+            raise ValidationError(
+                "--host is required for an ssh server", fields={"host": "required"}
+            )
+        host = v.ssh_host(host)
+        ssh_user = v.ssh_user(ssh_user) if ssh_user is not None else None
+        port = v.port(22 if port is None else port, "port")
+        identity_file = v.local_file(identity_file, "identity_file") if identity_file else None
+        known_hosts = v.local_file(known_hosts, "known_hosts") if known_hosts else None
+        listen = v.listen_address(listen) if listen is not None else None
+        if capacity_bytes is None:
+            raise ValidationError(
+                "--capacity is required for an ssh server "
+                "(`provisioner hosting server check` reports the filesystem's size)",
+                fields={"capacity": "required"},
+            )
+    for port_name, value in (("http_port", http_port), ("ftp_port", ftp_port)):
+        if value is not None:
+            v.port(value, port_name)
+    self_contained = connection == "local" or bool(root)
     server = HostingServer(
         name=name,
         connection=connection,
         root=root,
         host=host,
         ssh_user=ssh_user,
-        http_port=http_port or (8080 if connection == "local" else 80),
-        ftp_port=ftp_port or (2121 if connection == "local" else 21),
+        ssh_port=port,
+        identity_file=identity_file,
+        known_hosts=known_hosts,
+        listen_address=listen,
+        http_port=http_port or (8080 if self_contained else 80),
+        ftp_port=ftp_port or (2121 if self_contained else 21),
         capacity_bytes=capacity_bytes,
     )
     db.session.add(server)
     db.session.commit()
     return server
+
+
+def check_server(runner: PlaybookRunner, name: str) -> dict:
+    """Run the read-only server-check.yml over the server's connection: reachable,
+    remote user, python, filesystem and quota backend, the service binaries."""
+    server = get_server(name)
+    target = server.target()
+    result = runner.run("server-check.yml", target, {})
+    if not result.ok:
+        raise PlaybookFailed(
+            f"hosting server {name} ({target.address}) failed its check: {result.failure}",
+            result=result,
+        )
+    report = dict(result.facts.get("hosting_check") or {})
+    return {
+        "server": name,
+        "connection": server.connection,
+        "layout": target.layout,
+        "address": target.address,
+        "reachable": True,
+        **report,
+    }
 
 
 def list_servers() -> list[HostingServer]:

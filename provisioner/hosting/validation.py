@@ -8,6 +8,8 @@ as typed extra variables (see runner.py), never inside a command string.
 
 from __future__ import annotations
 
+import ipaddress
+import os
 import re
 
 from provisioner.errors import ValidationError
@@ -28,6 +30,8 @@ _SEGMENT = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
 _SECRET = re.compile(r"[A-Za-z0-9]{16,64}")
 _WP_USER = re.compile(r"[a-z][a-z0-9-]{2,59}")
 WP_TITLE_MAX = 120
+_HOST_LABEL = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")
+_POSIX_USER = re.compile(r"[a-z_][a-z0-9_-]{0,31}")
 # Characters a shell, Jinja or Ansible would give a meaning to: named in the message.
 _SPECIAL = set(";&|`$(){}[]<>*?!~#'\"\\ \t\n\r%:,=@^")
 
@@ -234,6 +238,71 @@ def wordpress_title(value: object) -> str:
     return title
 
 
+# -- hosting servers (values that end up in the ssh command line) ------------
+
+
+def ssh_host(value: object) -> str:
+    """An IP address or a DNS host name; never anything ssh could read as an option."""
+    host = _text("host", "--host", value).lower().rstrip(".")
+    try:
+        return str(ipaddress.ip_address(host))
+    except ValueError:
+        pass
+    labels = host.split(".")
+    if len(host) > DOMAIN_MAX or not all(_HOST_LABEL.fullmatch(label) for label in labels):
+        bad = _special_chars(host)
+        raise _fail(
+            "host",
+            f"--host {host!r} is not an IP address or host name"
+            + (f" (characters not allowed: {bad})" if bad else ""),
+        )
+    return host
+
+
+def ssh_user(value: object) -> str:
+    user = _text("user", "--user", value)
+    if not _POSIX_USER.fullmatch(user):
+        bad = _special_chars(user)
+        raise _fail(
+            "user",
+            f"--user {user!r} must be a POSIX user name: up to 32 lower-case letters, digits, "
+            "'_' and '-', not starting with a digit or '-'"
+            + (f" (characters not allowed: {bad})" if bad else ""),
+        )
+    return user
+
+
+def port(value: object, field: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 65535:
+        option = "--" + field.replace("_", "-")
+        raise _fail(field, f"{option} must be a port number 1-65535 (got {value!r})")
+    return value
+
+
+def local_file(value: object, field: str) -> str:
+    """An existing file on this (the provisioner's) machine, by absolute path: the
+    path is passed to ssh, the file's contents never are."""
+    option = "--" + field.replace("_", "-")
+    path = _text(field, option, value)
+    if not os.path.isabs(path):
+        raise _fail(field, f"{option} {path!r} must be an absolute path")
+    _check_chars(field, option, path, "letters, digits, '.', '_', '-' and '/'")
+    if not os.path.isfile(path):
+        raise _fail(field, f"{option} {path!r} is not an existing file")
+    return os.path.normpath(path)
+
+
+def listen_address(value: object) -> str:
+    """The IPv4 address nginx and pure-ftpd bind to (0.0.0.0: every address)."""
+    address = _text("listen", "--listen", value)
+    try:
+        return str(ipaddress.IPv4Address(address))
+    except ValueError:
+        raise _fail(
+            "listen", f"--listen {address!r} must be an IPv4 address (0.0.0.0 for all)"
+        ) from None
+
+
 def _account_create(v: dict) -> dict:
     clean = {
         "account": account_name(v.get("account")),
@@ -290,6 +359,7 @@ PLAYBOOKS = {
     "unsuspend.yml": _account_only,
     "delete.yml": _account_only,
     "usage.yml": _account_only,
+    "server-check.yml": lambda v: {},  # read-only; takes nothing from users
 }
 
 
