@@ -33,6 +33,7 @@ APT_PACKAGES = {
     "pure-ftpd": "/usr/sbin/pure-ftpd",
     "btrfs-progs": "/usr/bin/btrfs",
     "chromium": "/usr/bin/chromium",
+    "openssh-server": "/usr/sbin/sshd",
 }
 IMAGE_SIZE = "512M"
 
