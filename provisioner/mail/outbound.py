@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import logging
 import smtplib
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import make_msgid
@@ -60,23 +62,60 @@ class Mailer:
         self.timeout = timeout
 
     def send(self, message: Message) -> None:
-        mail = build(message, self.sender)
-        if not self.smtp_url:
-            log.info(
-                "mail (no SMTP configured) to=%s subject=%s\n%s",
-                mail["To"],
-                mail["Subject"],
-                message.text,
-            )
-            return
+        with self.session() as send:
+            send(message)
+
+    def _connect(self) -> smtplib.SMTP:
         url = urlparse(self.smtp_url)
+        smtp = smtplib.SMTP(url.hostname, url.port or 25, timeout=self.timeout)
+        if url.username:
+            smtp.login(url.username, url.password or "")
+        return smtp
+
+    @contextmanager
+    def session(self) -> Iterator[Callable[[Message], None]]:
+        """A `send` for many messages over one SMTP connection (a batch of reminders
+        would otherwise pay a connection per email). A connection the server dropped
+        is reopened once; a refused message raises MailError and the next send opens
+        a fresh connection, so one bad address does not stop the batch."""
+        connection: list[smtplib.SMTP] = []
+
+        def close() -> None:
+            while connection:
+                smtp = connection.pop()
+                try:
+                    smtp.quit()
+                except (OSError, smtplib.SMTPException):
+                    smtp.close()
+
+        def send(message: Message) -> None:
+            mail = build(message, self.sender)
+            if not self.smtp_url:
+                log.info(
+                    "mail (no SMTP configured) to=%s subject=%s\n%s",
+                    mail["To"],
+                    mail["Subject"],
+                    message.text,
+                )
+                return
+            for attempt in (1, 2):
+                try:
+                    if not connection:
+                        connection.append(self._connect())
+                    connection[0].send_message(mail)
+                    return
+                except smtplib.SMTPServerDisconnected as exc:
+                    close()
+                    if attempt == 2:
+                        raise MailError(f"could not send mail to {mail['To']}: {exc}") from exc
+                except (OSError, smtplib.SMTPException) as exc:
+                    close()
+                    raise MailError(f"could not send mail to {mail['To']}: {exc}") from exc
+
         try:
-            with smtplib.SMTP(url.hostname, url.port or 25, timeout=self.timeout) as smtp:
-                if url.username:
-                    smtp.login(url.username, url.password or "")
-                smtp.send_message(mail)
-        except (OSError, smtplib.SMTPException) as exc:
-            raise MailError(f"could not send mail to {mail['To']}: {exc}") from exc
+            yield send
+        finally:
+            close()
 
 
 def mailer() -> Mailer:
@@ -87,6 +126,13 @@ def mailer() -> Mailer:
 
 def send_mail(message: Message) -> None:
     mailer().send(message)
+
+
+@contextmanager
+def mail_session() -> Iterator[Callable[[Message], None]]:
+    """send_mail for a batch: one SMTP connection for every message sent in it."""
+    with mailer().session() as send:
+        yield send
 
 
 def render_message(to: list[str], subject: str, template: str, **context) -> Message:

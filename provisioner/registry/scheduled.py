@@ -46,11 +46,12 @@ def refresh_expiry_dates(
 
 def send_due_reminders(today: date | None = None) -> lifecycle.ReminderRun:
     """The daily reminder job: today's reminders by mail, expired domains to the queue."""
-    from provisioner.mail.outbound import send_mail
+    from provisioner.mail.outbound import mail_session
 
-    return lifecycle.run_reminders(
-        today or datetime.now(LONDON).date(),
-        send_mail,
-        slots=lifecycle.slots_from_config(current_app.config),
-        escalate=lifecycle.open_expiry_case,
-    )
+    with mail_session() as send:
+        return lifecycle.run_reminders(
+            today or datetime.now(LONDON).date(),
+            send,
+            slots=lifecycle.slots_from_config(current_app.config),
+            escalate=lifecycle.open_expiry_case,
+        )
