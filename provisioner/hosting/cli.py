@@ -8,7 +8,7 @@ from provisioner.cli import json_option
 from provisioner.db import db
 from provisioner.hosting import operations as ops
 from provisioner.hosting import school_changes as changes
-from provisioner.hosting import services
+from provisioner.hosting import servers, services
 from provisioner.hosting import validation as v
 from provisioner.hosting.models import HostingAccount
 
@@ -57,7 +57,7 @@ def server_group():
 def server_add(name, connection, **options):
     """Add a hosting server. Host keys are always checked (--known-hosts, else the
     user's ~/.ssh/known_hosts)."""
-    server = services.add_server(name, connection=connection, **options)
+    server = servers.add_server(name, connection=connection, **options)
     return server.to_dict(), f"hosting server {server.name} added ({server.capacity_bytes} bytes)"
 
 
@@ -65,13 +65,13 @@ def server_add(name, connection, **options):
 @json_option
 def server_list():
     """Hosting servers and their free capacity."""
-    servers = services.list_servers()
+    rows = servers.list_servers()
     lines = [
         f"{s.name:<20} {s.connection:<6} {s.target().layout:<15} {s.target().address:<28} "
         f"free {s.free_bytes} of {s.capacity_bytes}"
-        for s in servers
+        for s in rows
     ]
-    return [s.to_dict() for s in servers], "\n".join(lines) or "no hosting servers"
+    return [s.to_dict() for s in rows], "\n".join(lines) or "no hosting servers"
 
 
 @server_group.command("check")
@@ -79,7 +79,7 @@ def server_list():
 @json_option
 def server_check(name):
     """Reach the server and report what it has (changes nothing)."""
-    report = services.check_server(_runner(), name)
+    report = servers.check_server(_runner(), name)
     binaries = report.get("binaries", {})
     text = "\n".join(
         [

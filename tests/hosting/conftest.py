@@ -209,12 +209,12 @@ def recording_runner(app):
 def hosted_school(app, make_school, tmp_path):
     """make(domain) -> (school, account): a school with that domain and an active
     account on a local server, provisioned through the app's runner."""
-    from provisioner.hosting import services
+    from provisioner.hosting import servers, services
     from provisioner.registry.services import add_domain
 
     def make(domain: str, urn: str | None = None):
-        if not services.list_servers():
-            services.add_server(
+        if not servers.list_servers():
+            servers.add_server(
                 "h1", connection="local", root=str(tmp_path / "h1"), capacity_bytes=100 * 1024**3
             )
         school = make_school(urn)
@@ -251,7 +251,7 @@ bind_server = bind.bind_server
 @pytest.fixture
 def zoned_account(app, bind_server, recording_runner, make_school, tmp_path):
     """A school whose domain's zone BIND serves, with an active hosting account."""
-    from provisioner.hosting import services
+    from provisioner.hosting import servers, services
     from provisioner.zones import services as zones
     from provisioner.zones.domain_setup import add_domain_with_zone
 
@@ -263,7 +263,7 @@ def zoned_account(app, bind_server, recording_runner, make_school, tmp_path):
         "bind", "rfc2136", server=bind_server.address, tsig_key_file=str(bind_server.key_file)
     )
     add_domain_with_zone(school.urn, zone, "bind")
-    services.add_server(
+    servers.add_server(
         "h1", connection="local", root=str(tmp_path / "h1"), capacity_bytes=100 * 1024**3
     )
     account = services.create_account(recording_runner, school_urn=school.urn, domain=zone)

@@ -11,7 +11,7 @@ import provisioner.hosting.tasks  # noqa: F401 - every worker loads it (load_tas
 from provisioner.cases.models import Case
 from provisioner.db import db, utcnow
 from provisioner.hosting import operations as ops
-from provisioner.hosting import services
+from provisioner.hosting import servers, services
 from provisioner.hosting.models import GIB
 from provisioner.jobs import claim as claiming
 from provisioner.jobs.embedded import EmbeddedExecutor
@@ -30,7 +30,7 @@ def _case(reference) -> Case:
 
 
 def _server(tmp_path):
-    services.add_server("h1", connection="local", root=str(tmp_path), capacity_bytes=50 * GIB)
+    servers.add_server("h1", connection="local", root=str(tmp_path), capacity_bytes=50 * GIB)
 
 
 def test_cli_create_is_an_operation_on_a_resolved_hosting_case(

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from provisioner.errors import Conflict, NotFound, ValidationError
-from provisioner.hosting import services, sites
+from provisioner.hosting import servers, services, sites
 from provisioner.hosting.models import GIB, HostingAccount
 from provisioner.hosting.runner import RunResult
 from provisioner.registry.services import add_domain
@@ -81,7 +81,7 @@ def test_new_accounts_go_to_the_server_with_most_free_capacity(
 
 
 def test_one_account_per_school_per_plan(fake, school_with_domain, tmp_path):
-    services.add_server("h1", connection="local", root=str(tmp_path), capacity_bytes=50 * GIB)
+    servers.add_server("h1", connection="local", root=str(tmp_path), capacity_bytes=50 * GIB)
     school = school_with_domain("stmarys.essex.sch.uk")
     first = services.create_account(fake, school_urn=school.urn, domain="stmarys.essex.sch.uk")
     assert first.status == "active" and first.quota_bytes == 5_368_709_120
@@ -93,7 +93,7 @@ def test_one_account_per_school_per_plan(fake, school_with_domain, tmp_path):
 def test_failed_creation_is_recorded_with_its_reason(school_with_domain, tmp_path, runner, app):
     recorder = RecordingRunner(fail={"account-create.yml": "database: Create failed: ERROR 2002"})
     app.extensions["hosting_runner"] = recorder
-    services.add_server("h1", connection="local", root=str(tmp_path), capacity_bytes=50 * GIB)
+    servers.add_server("h1", connection="local", root=str(tmp_path), capacity_bytes=50 * GIB)
     school = school_with_domain("stmarys.essex.sch.uk")
     result = runner.invoke(
         ["hosting", "create", "--school", school.urn, "--domain", "stmarys.essex.sch.uk"]
@@ -113,7 +113,7 @@ def test_failed_creation_is_recorded_with_its_reason(school_with_domain, tmp_pat
 
 
 def test_bad_input_is_refused_and_nothing_runs(fake, school_with_domain, tmp_path):
-    services.add_server("h1", connection="local", root=str(tmp_path), capacity_bytes=50 * GIB)
+    servers.add_server("h1", connection="local", root=str(tmp_path), capacity_bytes=50 * GIB)
     school = school_with_domain("stmarys.essex.sch.uk")
     with pytest.raises(ValidationError, match="not one of .* domains"):
         services.create_account(fake, school_urn=school.urn, domain="elsewhere.sch.uk")
@@ -138,7 +138,7 @@ def test_bad_input_is_refused_and_nothing_runs(fake, school_with_domain, tmp_pat
 
 
 def test_ftp_password_shown_once_and_lifecycle_commands(runner, fake, school_with_domain, tmp_path):
-    services.add_server("h1", connection="local", root=str(tmp_path), capacity_bytes=50 * GIB)
+    servers.add_server("h1", connection="local", root=str(tmp_path), capacity_bytes=50 * GIB)
     school = school_with_domain("stmarys.essex.sch.uk")
     assert (
         runner.invoke(
@@ -180,7 +180,7 @@ def test_ftp_password_shown_once_and_lifecycle_commands(runner, fake, school_wit
 def test_wordpress_account_needs_its_admin_password_and_gets_it_to_the_playbook(
     fake, school_with_domain, tmp_path
 ):
-    services.add_server("h1", connection="local", root=str(tmp_path), capacity_bytes=50 * GIB)
+    servers.add_server("h1", connection="local", root=str(tmp_path), capacity_bytes=50 * GIB)
     school = school_with_domain("stmarys.essex.sch.uk")
     with pytest.raises(ValidationError, match="admin password"):
         services.create_account(

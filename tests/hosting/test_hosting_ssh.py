@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from provisioner.errors import ValidationError
-from provisioner.hosting import services
+from provisioner.hosting import servers
 from provisioner.hosting.models import GIB
 from provisioner.hosting.runner import (
     HostingTarget,
@@ -127,7 +127,7 @@ def test_cli_adds_an_ssh_server_and_checks_it(runner, sshd, ssh_root, ssh_ports)
 
 
 def test_account_lifecycle_over_ssh(app, sshd, ssh_root, ssh_ports, hosting_runner, made_accounts):
-    server = services.add_server("web2", connection="ssh", **_options(sshd, ssh_root, ssh_ports))
+    server = servers.add_server("web2", connection="ssh", **_options(sshd, ssh_root, ssh_ports))
     target = server.target()
     hostvars = target.inventory()["all"]["hosts"]["web2"]
     assert (
@@ -238,10 +238,10 @@ def test_bad_ssh_options_are_refused_and_nothing_is_saved(
 ):
     options = _options(sshd, ssh_root, ssh_ports, **override)
     with pytest.raises(ValidationError) as exc:
-        services.add_server("bad", connection="ssh", **options)
+        servers.add_server("bad", connection="ssh", **options)
     assert exc.value.status == 422 and field in exc.value.fields
     assert message in exc.value.message
 
     result = runner.invoke(_cli_args("bad", options))
     assert result.exit_code == 1 and message in result.output
-    assert services.list_servers() == []
+    assert servers.list_servers() == []
