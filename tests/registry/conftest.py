@@ -7,6 +7,7 @@ registries send). Tests change `answers` to make a registry slow, broken or sile
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import email
 import email.policy
 import json
@@ -211,24 +212,41 @@ class SmtpSink:
         return "250 OK"
 
 
-@pytest.fixture
-def smtp_server():
+@contextlib.contextmanager
+def serve_smtp(handler, **smtp_options):
+    """A real aiosmtpd server on 127.0.0.1 for `handler`; yields its port."""
     from aiosmtpd.smtp import SMTP
 
-    sink = SmtpSink()
     loop = asyncio.new_event_loop()
     # Our own loop rather than aiosmtpd's Controller, so port 0 (a free port) works.
     server = loop.run_until_complete(
-        loop.create_server(lambda: SMTP(sink, hostname="localhost"), "127.0.0.1", 0)
+        loop.create_server(
+            lambda: SMTP(handler, hostname="localhost", **smtp_options), "127.0.0.1", 0
+        )
     )
-    sink.port = server.sockets[0].getsockname()[1]
     thread = threading.Thread(target=loop.run_forever, daemon=True)
     thread.start()
-    yield sink
-    loop.call_soon_threadsafe(server.close)
-    loop.call_soon_threadsafe(loop.stop)
-    thread.join(5)
-    loop.close()
+    try:
+        yield server.sockets[0].getsockname()[1]
+    finally:
+        loop.call_soon_threadsafe(server.close)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(5)
+        loop.close()
+
+
+@pytest.fixture
+def smtp_serving():
+    """serve_smtp, for tests that bring their own handler."""
+    return serve_smtp
+
+
+@pytest.fixture
+def smtp_server():
+    sink = SmtpSink()
+    with serve_smtp(sink) as port:
+        sink.port = port
+        yield sink
 
 
 # ---------------------------------------------------------------- Route 53 Domains (moto)

@@ -3,8 +3,6 @@ real aiosmtpd server that drops idle connections and refuses some recipients."""
 
 from __future__ import annotations
 
-import asyncio
-import threading
 import time
 
 import pytest
@@ -37,24 +35,11 @@ class Strict:
 
 
 @pytest.fixture
-def strict_smtp():
-    from aiosmtpd.smtp import SMTP
-
+def strict_smtp(smtp_serving):
     handler = Strict()
-    loop = asyncio.new_event_loop()
-    server = loop.run_until_complete(
-        loop.create_server(
-            lambda: SMTP(handler, hostname="localhost", timeout=IDLE_TIMEOUT), "127.0.0.1", 0
-        )
-    )
-    handler.url = f"smtp://127.0.0.1:{server.sockets[0].getsockname()[1]}"
-    thread = threading.Thread(target=loop.run_forever, daemon=True)
-    thread.start()
-    yield handler
-    loop.call_soon_threadsafe(server.close)
-    loop.call_soon_threadsafe(loop.stop)
-    thread.join(5)
-    loop.close()
+    with smtp_serving(handler, timeout=IDLE_TIMEOUT) as port:
+        handler.url = f"smtp://127.0.0.1:{port}"
+        yield handler
 
 
 def _message(to: str, n: int) -> Message:
