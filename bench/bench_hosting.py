@@ -28,7 +28,7 @@ from provisioner.hosting.runner import (
     run_or_raise,
 )
 
-PAIRS = 2  # converge runs per method, alternated so load drifts hit both alike
+PAIRS = 3  # converge runs per method, alternated so load drifts hit both alike
 
 
 def free_port() -> int:
@@ -92,6 +92,9 @@ def main() -> None:
         "quota_bytes": 5 * 1024**3,
         "wordpress": True,
         "db_password": secrets.token_hex(12),
+        "wordpress_admin_user": f"{account}-admin",
+        "wordpress_admin_password": secrets.token_hex(12),
+        "wordpress_title": "Bench School",
     }
     try:
         # the first run also brings the fresh server up: that is the "server" role's share
