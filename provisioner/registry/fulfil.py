@@ -189,6 +189,13 @@ def _register(request, registrar, details, provider_name):
         raise Conflict(
             f"{request.name} is already managed for {existing.school.name}", code="domain_taken"
         )
+    # The manual registrar calls no one: it checks and records what the technician did.
+    # Asked first, a completion with a gap in it leaves no zone or domain behind.
+    recorded = (
+        registrar.register(request.name, request.years, details)
+        if registrar.kind == "manual"
+        else None
+    )
     if existing is None:
         check_room(request)
         school = db.session.get(School, request.school_id)
@@ -199,7 +206,7 @@ def _register(request, registrar, details, provider_name):
     else:
         domain, added = existing, False  # a retried job: an earlier attempt added it
     try:
-        result = registrar.register(request.name, request.years, details)
+        result = recorded or registrar.register(request.name, request.years, details)
     except (RegistrarError, ValidationError):
         if added:
             domains.remove_domain(domain)  # give the school's slot back
