@@ -4,7 +4,8 @@ Registration: the zone is settled on the school's DNS provider first (a provider
 saves nothing), then the domain is added through add_domain (which claims the school's
 ten-domain slot atomically), then the registrar is asked; if the registrar refuses, the
 slot is given back. Renewal records the new expiry date, which starts a fresh reminder
-series by itself. Either way the request is completed and its case resolved.
+series by itself. Either way the request is completed, its case resolved and the school
+told by email (notify.py) once that is committed.
 
 The registrar comes in as an argument; registrar_jobs.py runs the same work as a
 durable operation (for registrars that work asynchronously, such as Route 53 Domains).
@@ -22,6 +23,7 @@ from provisioner.cases import services as cases
 from provisioner.cases.models import Case
 from provisioner.db import db, utcnow
 from provisioner.errors import Conflict, DomainLimitReached, Forbidden, NotFound, ValidationError
+from provisioner.registry import notify
 from provisioner.registry import services as domains
 from provisioner.registry.lifecycle_models import ExpiryCheck, RegistrationRequest
 from provisioner.registry.models import Domain
@@ -180,6 +182,7 @@ def complete(
         cases.set_status(case, "resolved", actor, text=text, now=now)  # commits
     else:
         db.session.commit()
+    notify.request_completed(request)
     return request
 
 

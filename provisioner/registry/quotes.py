@@ -231,6 +231,9 @@ def _quote(
     )
     db.session.add(request)
     db.session.commit()
+    from provisioner.registry import notify  # notify imports this module
+
+    notify.quote_made(request)  # after the commit: a mail problem never undoes the quote
     return request
 
 

@@ -1,6 +1,7 @@
 """Completing a registration or renewal as a durable operation: the technician's click
 queues it, a worker makes the registrar call (retried while AWS is still working on it),
-and after the last failed attempt the request goes back to "approved"."""
+and after the last failed attempt the request goes back to "approved" and the school is
+told it is not done yet."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from provisioner.cases.models import Case
 from provisioner.db import db
 from provisioner.errors import Conflict, NotFound, ValidationError
 from provisioner.jobs.models import Operation
+from provisioner.registry import notify
 from provisioner.registry.fulfil import (
     check_can_complete,
     check_room,
@@ -135,3 +137,4 @@ def give_up(request_id: int, error: str) -> None:
         case = db.session.get(Case, request.case_id)
         cases.add_event(case, "note", f"Registrar job failed: {error}", public=False)
     db.session.commit()
+    notify.request_delayed(request)

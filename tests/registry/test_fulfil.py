@@ -210,7 +210,8 @@ def test_renewal_records_the_new_date_and_starts_a_fresh_reminder_series(api, pe
     assert lifecycle.run_reminders(old - timedelta(days=14), send_mail).reminders == 0
     run = lifecycle.run_reminders(date(2028, 3, 1) - timedelta(days=30), send_mail)
     assert run.sent == {"115001": ["stmarys.org.uk"]}
-    assert len(smtp_server.messages) == 2
+    # Two reminders, with the renewal's quote and completion emails between them.
+    assert len(smtp_server.messages) == 4
     assert "01 March 2028" in smtp_server.messages[-1]["Subject"]
 
 
