@@ -1,15 +1,21 @@
-"""CLI: `provisioner whois refresh [DOMAIN ...]` and `provisioner reminders run [--today]`."""
+"""CLI: `provisioner whois refresh [DOMAIN ...]`, `provisioner reminders run [--today]` and
+`provisioner domain-request list|show|complete` (registration and renewal requests)."""
 
 from __future__ import annotations
 
 import json
+import time
 from datetime import datetime
 
 import click
+from flask import current_app
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from provisioner.registry import scheduled
+from provisioner.cli import json_option
+from provisioner.db import db
+from provisioner.errors import Forbidden, NotFound, ProvisionerError
+from provisioner.registry import fulfil, registrar_jobs, registrars, scheduled
 from provisioner.registry.expiry import Outcome
 from provisioner.registry.scheduled import LONDON
 from provisioner.registry.services import get_domain, list_domains
@@ -18,6 +24,7 @@ from provisioner.registry.services import get_domain, list_domains
 def register(main: click.Group) -> None:
     main.add_command(whois_group)
     main.add_command(reminders_group)
+    main.add_command(domain_request_group)
 
 
 @click.group("whois")
@@ -120,3 +127,192 @@ def reminders_run(ctx: click.Context, today: datetime | None, as_json: bool):
             click.echo(f"  expired, case opened for technicians: {name}")
     if run.failed or run.not_attempted:
         ctx.exit(1)
+
+
+# ---------------------------------------------------------------- domain requests
+
+# The CLI's option for each field a completion can lack, so a refusal names what to pass.
+OPTION_OF = {
+    "registrar": "--registrar",
+    "reference": "--reference",
+    "cost_pence": "--cost-pence",
+    "new_expiry": "--expires",
+    "provider": "--provider",
+}
+
+
+class RegistrarJobFailed(ProvisionerError):
+    code = "registrar_job_failed"
+    status = 502
+
+
+@click.group("domain-request")
+def domain_request_group():
+    """Domain registration and renewal requests (quotes), every school's."""
+
+
+def _line(row: dict) -> str:
+    return (
+        f"#{row['id']:<5} {row['status']:<10} {row['kind']:<8} {row['name']:<40} "
+        f"{row['school_urn']:<7} {row['price']:>8}  {row['case'] or '-'}"
+    )
+
+
+@domain_request_group.command("list")
+@click.option("--open", "open_only", is_flag=True, help="Only quoted, approved or processing.")
+@json_option
+def request_list(open_only: bool):
+    """Requests newest first (the 500 most recent)."""
+    rows = [fulfil.request_dict(r) for r in fulfil.all_requests(open_only=open_only)]
+    empty = "no open domain requests" if open_only else "no domain requests"
+    return rows, "\n".join(_line(r) for r in rows) or empty
+
+
+@domain_request_group.command("show")
+@click.argument("request_id")
+@json_option
+def request_show(request_id: str):
+    """One request: its quote, who approved it and, once done, the registrar's record."""
+    request = fulfil.find_request(request_id)
+    data = fulfil.request_dict(request) | {"school": request.school.name, "note": request.note}
+    return data, _describe(data)
+
+
+def _describe(data: dict) -> str:
+    lines = [
+        f"#{data['id']} {data['kind']} {data['name']} for {data['school']} ({data['school_urn']})",
+        f"  status:      {data['status']} - {fulfil.STATUS_LABELS.get(data['status'], '')}",
+        f"  quote:       {data['price']} for {data['years']} year(s)",
+        f"  requested:   {data['created_at']} by {data['requested_by'] or 'the system'}",
+        f"  case:        {data['case'] or '-'}",
+    ]
+    if data["approved_by"]:
+        lines.append(f"  approved:    {data['approved_at']} by {data['approved_by']}")
+    if data["status"] == "completed":
+        lines += [
+            f"  registrar:   {data['registrar']} (reference {data['registrar_reference']})",
+            f"  new expiry:  {data['new_expiry']}",
+            f"  cost:        {data['cost_pence'] if data['cost_pence'] is not None else '-'} pence",
+        ]
+    if data["note"]:
+        lines.append("  note:        " + data["note"].replace("\n", "\n               "))
+    return "\n".join(lines)
+
+
+@domain_request_group.command("complete")
+@click.argument("request_id")
+@click.option("--registrar", "registrar_kind", required=True, help=" or ".join(registrars.KINDS))
+@click.option("--reference", help="the registrar's order or reference number")
+@click.option("--expires", help="the expiry date the registrar now shows (YYYY-MM-DD)")
+@click.option("--cost-pence", help="what the registrar charged, in pence")
+@click.option("--provider", help="DNS provider for a new name's zone (default: the school's)")
+@click.option("--note", help="recorded on the request")
+@click.option("--technician", required=True, help="email of the technician doing it")
+@json_option
+def request_complete(
+    request_id, registrar_kind, reference, expires, cost_pence, provider, note, technician
+):
+    """Register or renew an approved request, as the web page and the API do: `manual`
+    records what was done at the registrar; others run as an operation, waited for here."""
+    request = fulfil.find_request(request_id)
+    actor = _technician(technician)
+    body = {
+        "registrar": registrar_kind,
+        "reference": reference,
+        "new_expiry": expires,
+        "cost_pence": cost_pence,
+        "note": note,
+    }
+    try:
+        kind, details = fulfil.parse_completion(body)
+        if kind == "manual":
+            done = fulfil.complete(
+                request.id,
+                actor,
+                registrars.build(kind, current_app.config),
+                details,
+                provider_name=provider,
+            )
+            return fulfil.request_dict(done), _done_text(done)
+        operation = registrar_jobs.queue_completion(
+            request.id, actor, kind, details, provider_name=provider
+        )
+    except ProvisionerError as exc:
+        raise _with_options(exc) from None
+    operation = _run_and_wait(operation.id)
+    done = fulfil.find_request(request.id)
+    if operation.status != "succeeded":
+        raise RegistrarJobFailed(
+            f"operation {operation.id} {operation.status}: {operation.error or 'no reason given'}; "
+            f"request #{done.id} is {done.status} again, so it can be sent once more",
+            fields={"operation": f"{operation.id} {operation.status}"},
+        )
+    return fulfil.request_dict(done) | {"operation": operation.id}, _done_text(done)
+
+
+def _technician(email: str):
+    from provisioner.schools.services import get_user_by_email
+
+    try:
+        user = get_user_by_email(email)
+    except NotFound:
+        raise NotFound(f"no technician with email {email!r} (--technician)") from None
+    if not user.is_staff or not user.active:
+        raise Forbidden(
+            f"{user.email} is not an active technician: only technicians register and renew "
+            "domains (--technician)"
+        )
+    return user
+
+
+def _with_options(exc: ProvisionerError) -> ProvisionerError:
+    """The same error, its message ending with the options to fix (not the API's field names)."""
+    options = [OPTION_OF[f] for f in exc.fields if f in OPTION_OF]
+    if options:
+        exc.message = f"{exc.message} ({', '.join(options)})"
+        exc.fields = {}
+    return exc
+
+
+def _done_text(request) -> str:
+    verb = "registered" if request.kind == "register" else "renewed"
+    return (
+        f"#{request.id} {request.name} {verb} through {request.registrar} "
+        f"(reference {request.registrar_reference}); it expires on {request.new_expiry:%d %B %Y}"
+    )
+
+
+def _run_and_wait(operation_id: int, poll: float = 0.5):
+    """Run the operation here unless a worker has it, echoing its log to stderr as it grows,
+    until it has finished. A registrar still working is retried with back-off, so this can
+    take minutes; Ctrl-C leaves the operation to the workers."""
+    from provisioner.jobs.claim import CLAIM_LEASE, claim
+    from provisioner.jobs.models import TERMINAL, Operation
+    from provisioner.jobs.runner import execute
+    from provisioner.jobs.runtime import worker_name
+    from provisioner.jobs.service import log_lines
+    from provisioner.jobs.timing import SystemClock
+    from provisioner.registry import tasks  # noqa: F401 - registers the operation's handler
+
+    app, clock, owner = current_app._get_current_object(), SystemClock(), worker_name("cli")
+    click.echo(f"operation {operation_id} queued; waiting for it", err=True)
+    seen = 0
+    while True:
+        db.session.rollback()  # no open snapshot while the operation writes
+        got = claim(
+            db.engine,
+            owner,
+            clock.now(),
+            [registrar_jobs.COMPLETE_KIND],
+            CLAIM_LEASE,
+            operation_id=operation_id,
+        )
+        if got is not None:
+            execute(app, got, owner, clock)
+        for line in log_lines(operation_id, after_id=seen):
+            click.echo(line.line, err=True)
+            seen = line.id
+        operation = db.session.get(Operation, operation_id, populate_existing=True)
+        if operation.status in TERMINAL:
+            return operation
+        time.sleep(poll)

@@ -45,22 +45,41 @@ STATUS_LABELS = {
 
 def get_request(request_id, viewer: User) -> RegistrationRequest:
     """One request, as `viewer` may see it (a contact: only their own school's)."""
+    request = find_request(request_id)
+    if not viewer.is_staff and request.school_id != viewer.school_id:
+        raise NotFound(f"no domain request #{request_id}", fields={"request": "unknown"})
+    return request
+
+
+def find_request(request_id) -> RegistrationRequest:
+    """Any school's request: for technicians and the provider's own CLI."""
     try:
         request = db.session.get(RegistrationRequest, int(request_id))
     except (TypeError, ValueError):
         request = None
-    if request is None or (not viewer.is_staff and request.school_id != viewer.school_id):
+    if request is None:
         raise NotFound(f"no domain request #{request_id}", fields={"request": "unknown"})
     return request
 
 
 def list_requests(viewer: User, *, open_only: bool = False) -> list[RegistrationRequest]:
-    query = select(RegistrationRequest).order_by(RegistrationRequest.id.desc())
+    """Newest first; a contact sees their own school's only."""
+    query = _requests_query(open_only)
     if not viewer.is_staff:
         query = query.where(RegistrationRequest.school_id == viewer.school_id)
+    return list(db.session.scalars(query.limit(500)))
+
+
+def all_requests(*, open_only: bool = False) -> list[RegistrationRequest]:
+    """Every school's, newest first: for the provider's own CLI."""
+    return list(db.session.scalars(_requests_query(open_only).limit(500)))
+
+
+def _requests_query(open_only: bool):
+    query = select(RegistrationRequest).order_by(RegistrationRequest.id.desc())
     if open_only:
         query = query.where(RegistrationRequest.status.in_(("quoted", "approved", "processing")))
-    return list(db.session.scalars(query.limit(500)))
+    return query
 
 
 def request_dict(request: RegistrationRequest) -> dict:
@@ -71,6 +90,8 @@ def request_dict(request: RegistrationRequest) -> dict:
         "name": request.name,
         "school_urn": request.school.urn,
         "status": request.status,
+        "requested_by": request.requested_by.name if request.requested_by else None,
+        "created_at": request.created_at.isoformat() if request.created_at else None,
         "price": format_price(request.price_pence, request.currency),
         "price_pence": request.price_pence,
         "currency": request.currency,
