@@ -14,7 +14,6 @@ it in this process, or waits for the worker that already has it.
 from __future__ import annotations
 
 import threading
-import time
 
 from flask import current_app
 
@@ -25,7 +24,7 @@ from provisioner.errors import ProvisionerError
 from provisioner.hosting import services, sites
 from provisioner.hosting.models import ACTIVE, FtpAccount, HostingAccount
 from provisioner.jobs import PermanentError, enqueue
-from provisioner.jobs.models import FAILED, TERMINAL, Operation
+from provisioner.jobs.models import FAILED, Operation
 
 CREATE = "hosting.create"
 FTP_ADD = "hosting.ftp_add"
@@ -309,34 +308,9 @@ def record_failure(operation: Operation) -> None:
 def run_and_wait(operation_id: int, *, timeout: float | None = None) -> Operation:
     """Run the operation here if no worker has it yet, else wait for it; returns it
     when it has finished (or, with a timeout, when that has passed)."""
-    from provisioner.hosting import tasks  # noqa: F401 - registers the handlers
-    from provisioner.jobs.claim import CLAIM_LEASE, claim
-    from provisioner.jobs.registry import REGISTRY
-    from provisioner.jobs.runner import execute
-    from provisioner.jobs.runtime import worker_name
-    from provisioner.jobs.timing import SystemClock
+    from provisioner.jobs.inline import run_and_wait as run_inline
 
-    app, clock = current_app._get_current_object(), SystemClock()
-    owner = worker_name("inline")
-    give_up = None if timeout is None else time.monotonic() + timeout
-    while True:
-        db.session.rollback()  # no open snapshot while another connection writes
-        got = claim(
-            db.engine,
-            owner,
-            clock.now(),
-            sorted(REGISTRY.handlers),
-            CLAIM_LEASE,
-            operation_id=operation_id,
-        )
-        if got is not None:
-            execute(app, got, owner, clock)
-        operation = db.session.get(Operation, operation_id, populate_existing=True)
-        if operation.status in TERMINAL:
-            return operation
-        if give_up is not None and time.monotonic() >= give_up:
-            return operation
-        time.sleep(0.2)
+    return run_inline(operation_id, timeout=timeout)
 
 
 def raise_if_failed(operation: Operation) -> None:

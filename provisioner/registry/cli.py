@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import json
-import time
 from datetime import datetime
 
 import click
@@ -13,7 +12,6 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from provisioner.cli import json_option
-from provisioner.db import db
 from provisioner.errors import Forbidden, NotFound, ProvisionerError
 from provisioner.registry import fulfil, registrar_jobs, registrars, scheduled
 from provisioner.registry.expiry import Outcome
@@ -282,37 +280,13 @@ def _done_text(request) -> str:
     )
 
 
-def _run_and_wait(operation_id: int, poll: float = 0.5):
-    """Run the operation here unless a worker has it, echoing its log to stderr as it grows,
-    until it has finished. A registrar still working is retried with back-off, so this can
-    take minutes; Ctrl-C leaves the operation to the workers."""
-    from provisioner.jobs.claim import CLAIM_LEASE, claim
-    from provisioner.jobs.models import TERMINAL, Operation
-    from provisioner.jobs.runner import execute
-    from provisioner.jobs.runtime import worker_name
-    from provisioner.jobs.service import log_lines
-    from provisioner.jobs.timing import SystemClock
-    from provisioner.registry import tasks  # noqa: F401 - registers the operation's handler
+def _run_and_wait(operation_id: int):
+    """Run the operation here unless a worker has it, echoing its log to stderr as it
+    grows, until it has finished. A registrar still working is retried with back-off,
+    so this can take minutes; Ctrl-C leaves the operation to the workers."""
+    from provisioner.jobs.inline import run_and_wait
 
-    app, clock, owner = current_app._get_current_object(), SystemClock(), worker_name("cli")
     click.echo(f"operation {operation_id} queued; waiting for it", err=True)
-    seen = 0
-    while True:
-        db.session.rollback()  # no open snapshot while the operation writes
-        got = claim(
-            db.engine,
-            owner,
-            clock.now(),
-            [registrar_jobs.COMPLETE_KIND],
-            CLAIM_LEASE,
-            operation_id=operation_id,
-        )
-        if got is not None:
-            execute(app, got, owner, clock)
-        for line in log_lines(operation_id, after_id=seen):
-            click.echo(line.line, err=True)
-            seen = line.id
-        operation = db.session.get(Operation, operation_id, populate_existing=True)
-        if operation.status in TERMINAL:
-            return operation
-        time.sleep(poll)
+    return run_and_wait(
+        operation_id, poll=0.5, on_line=lambda line: click.echo(line, err=True), owner="cli"
+    )
