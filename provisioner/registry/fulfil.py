@@ -30,9 +30,9 @@ from provisioner.registry.models import Domain
 from provisioner.registry.quotes import format_price
 from provisioner.registry.registrars import KINDS, Completion, Registrar, RegistrarError
 from provisioner.schools.models import School, User
+from provisioner.zones.domain_setup import add_domain_on
 from provisioner.zones.models import DnsProviderConfig
 from provisioner.zones.provider_configs import get_provider_config
-from provisioner.zones.services import adopt_or_create, provider_from_config
 
 STATUS_LABELS = {
     "quoted": "Quote awaiting the school's approval",
@@ -224,8 +224,7 @@ def _register(request, registrar, details, provider_name):
         check_room(request)
         school = db.session.get(School, request.school_id)
         config = get_provider_config(provider_name) if provider_name else school_provider(school)
-        adopt_or_create(provider_from_config(config), request.name)
-        domain = domains.add_domain(school.urn, request.name, provider=config)  # holds the limit
+        domain = add_domain_on(school.urn, request.name, config)  # holds the limit
         added = True
     else:
         domain, added = existing, False  # a retried job: an earlier attempt added it

@@ -153,3 +153,57 @@ def test_drift_scan_tells_technicians_once(
     assert "extra" in sent[0].text
     drift_scan(sent.append)
     assert len(sent) == 1  # the same drift is not reported twice
+
+
+def test_a_domain_refused_at_the_limit_leaves_no_zone_on_the_provider(runner, tmp_path):
+    zones = tmp_path / "zones"
+    zones.mkdir()
+    assert runner.invoke(["school", "add", "--urn", "100002", "--name", "Oak"]).exit_code == 0
+    for i in range(10):
+        result = runner.invoke(["domain", "add", f"oak{i}.essex.sch.uk", "--school", "100002"])
+        assert result.exit_code == 0, result.output
+    runner.invoke(["provider", "add", "files", "--kind", "zonefile", "--directory", str(zones)])
+
+    result = runner.invoke(
+        ["domain", "add", "eleventh.essex.sch.uk", "--school", "100002", "--provider", "files"]
+    )
+    assert result.exit_code == 1 and "already has 10 domains" in result.output
+    assert list(zones.iterdir()) == []  # no zone was made for the refused domain
+
+
+def test_a_provider_that_cannot_be_reached_saves_no_domain(runner, tmp_path):
+    import socket
+
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        dead = s.getsockname()[1]
+    key = tmp_path / "tsig.key"
+    key.write_text('key "k" { algorithm hmac-sha256; secret "c2VjcmV0c2VjcmV0c2VjcmV0"; };\n')
+    assert runner.invoke(["school", "add", "--urn", "100003", "--name", "Elm"]).exit_code == 0
+    added = runner.invoke(
+        [
+            "provider",
+            "add",
+            "down",
+            "--kind",
+            "rfc2136",
+            "--server",
+            f"127.0.0.1:{dead}",
+            "--tsig-key-file",
+            str(key),
+        ]
+    )
+    assert added.exit_code == 0, added.output
+
+    result = runner.invoke(
+        ["domain", "add", "elm.essex.sch.uk", "--school", "100003", "--provider", "down"]
+    )
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    listed = json.loads(runner.invoke(["domain", "list", "--json"]).stdout or "[]")
+    assert "elm.essex.sch.uk" not in [d["name"] for d in listed]
+    # the school's slot was given back: ten more still fit
+    for i in range(10):
+        assert (
+            runner.invoke(["domain", "add", f"elm{i}.essex.sch.uk", "--school", "100003"]).exit_code
+            == 0
+        )
