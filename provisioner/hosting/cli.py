@@ -53,12 +53,26 @@ def server_group():
 @click.option("--http-port", type=int)
 @click.option("--ftp-port", type=int)
 @click.option("--capacity", "capacity_bytes", type=int, help="bytes (local default: disk size)")
+@click.option(
+    "--quota",
+    type=click.Choice(servers.QUOTA_BACKENDS),
+    default="auto",
+    show_default=True,
+    help="how account quotas are enforced; auto: btrfs qgroups, XFS project or ext4 user "
+    "quotas, whichever the root's filesystem has; none: no filesystem limit",
+)
 @json_option
 def server_add(name, connection, **options):
     """Add a hosting server. Host keys are always checked (--known-hosts, else the
     user's ~/.ssh/known_hosts)."""
     server = servers.add_server(name, connection=connection, **options)
-    return server.to_dict(), f"hosting server {server.name} added ({server.capacity_bytes} bytes)"
+    data = server.to_dict()
+    text = f"hosting server {server.name} added ({server.capacity_bytes} bytes)"
+    problem = servers.local_quota_problem(server)
+    if problem:
+        click.echo(f"warning: {problem}", err=True)
+        data["warning"] = problem
+    return data, text
 
 
 @server_group.command("list")

@@ -45,6 +45,8 @@ class HostingServer(db.Model):
     http_port: Mapped[int] = mapped_column(default=8080)
     ftp_port: Mapped[int] = mapped_column(default=2121)
     capacity_bytes: Mapped[int] = mapped_column(BigInteger)
+    # auto | btrfs | xfs | ext4 | none (none: no filesystem limit, chosen on purpose)
+    quota_backend: Mapped[str] = mapped_column(String(10), default="auto", server_default="auto")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     accounts: Mapped[list[HostingAccount]] = relationship(back_populates="server")
@@ -62,6 +64,7 @@ class HostingServer(db.Model):
             identity_file=self.identity_file,
             known_hosts=self.known_hosts,
             listen=self.listen_address,
+            settings={"hosting_quota_backend": self.quota_backend or "auto"},
         )
 
     @property
@@ -89,6 +92,7 @@ class HostingServer(db.Model):
             "ftp_port": self.ftp_port,
             "capacity_bytes": self.capacity_bytes,
             "free_bytes": self.free_bytes,
+            "quota": self.quota_backend,
         }
 
 

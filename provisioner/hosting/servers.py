@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import subprocess
 
 from sqlalchemy import select
 
@@ -16,9 +17,11 @@ from provisioner.db import db
 from provisioner.errors import Conflict, NotFound, ValidationError
 from provisioner.hosting import validation as v
 from provisioner.hosting.models import HostingServer
-from provisioner.hosting.runner import PlaybookFailed, PlaybookRunner
+from provisioner.hosting.runner import PLAYBOOKS_DIR, PlaybookFailed, PlaybookRunner
 
 _SERVER_NAME = re.compile(r"[a-z0-9][a-z0-9.-]{0,62}")
+QUOTA_BACKENDS = ("auto", "btrfs", "xfs", "ext4", "none")
+QUOTA_PROBE = PLAYBOOKS_DIR / "files" / "quota-probe.sh"
 
 
 def add_server(
@@ -35,15 +38,19 @@ def add_server(
     http_port: int | None = None,
     ftp_port: int | None = None,
     capacity_bytes: int | None = None,
+    quota: str = "auto",
 ) -> HostingServer:
     """A local server (this machine, everything under `root`) or an ssh server:
-    self-contained under `root` when one is given, else the system's own services."""
+    self-contained under `root` when one is given, else the system's own services.
+    `quota`: how accounts' storage limits are enforced (auto: what the filesystem
+    under the root supports; none: no filesystem limit, on purpose)."""
     if not _SERVER_NAME.fullmatch(name or ""):
         raise ValidationError(
             f"Server name {name!r} must be lower-case letters, digits, dots and hyphens",
             fields={"name": "invalid"},
         )
     v.choice(connection, "connection", ("local", "ssh"))
+    v.choice(quota, "quota", QUOTA_BACKENDS)
     if db.session.scalar(select(HostingServer).where(HostingServer.name == name)):
         raise Conflict(f"A hosting server named {name} already exists", fields={"name": "taken"})
     if root is not None and (not root.startswith("/") or ".." in root.split("/")):
@@ -106,6 +113,7 @@ def add_server(
         http_port=http_port or (8080 if self_contained else 80),
         ftp_port=ftp_port or (2121 if self_contained else 21),
         capacity_bytes=capacity_bytes,
+        quota_backend=quota,
     )
     db.session.add(server)
     db.session.commit()
@@ -161,3 +169,25 @@ def place(quota_bytes: int, server_name: str | None = None) -> HostingServer:
             fields={"server": "full"},
         )
     return best
+
+
+def local_quota_problem(server: HostingServer) -> str | None:
+    """For a local server left to pick its quota (auto): why accounts could not be
+    created under its root, or None when the filesystem can enforce their quotas.
+    The same probe the account playbook runs, so the answer is the same."""
+    if server.connection != "local" or server.quota_backend != "auto":
+        return None
+    out = subprocess.run(
+        [str(QUOTA_PROBE), os.path.join(server.root, "home")],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout
+    found = dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
+    if found.get("quota", "unavailable") != "unavailable":
+        return None
+    return (
+        f"accounts cannot be created on {server.name} yet: "
+        f"{found.get('reason') or 'the quota probe failed'}. Turn quotas on there, or "
+        "add the server with --quota none to host without a filesystem limit."
+    )
