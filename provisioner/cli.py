@@ -12,6 +12,7 @@ import json
 import sys
 
 import click
+from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from provisioner.errors import ProvisionerError
 
@@ -36,6 +37,21 @@ class AppContextGroup(click.Group):
                     elif problem and problem not in exc.message:
                         click.echo(f"  {field}: {problem}", err=True)
                 sys.exit(1)
+            except (OperationalError, ProgrammingError) as exc:
+                if not _schema_behind(exc):
+                    raise
+                click.echo(
+                    "error: the database has not been upgraded to this version "
+                    f"({str(exc.orig).splitlines()[0]}): run `provisioner db upgrade`",
+                    err=True,
+                )
+                sys.exit(1)
+
+
+def _schema_behind(exc: OperationalError | ProgrammingError) -> bool:
+    """A table or column this version needs is missing (SQLite, PostgreSQL)."""
+    text = str(exc.orig)
+    return "no such table" in text or "no such column" in text or "does not exist" in text
 
 
 def json_option(func):
