@@ -84,6 +84,13 @@ def test_quota_none_hosts_without_a_filesystem_limit(app, runner, plain_root, ma
     status, _, page = get(target, "elmtree.essex.sch.uk")
     assert status == 200 and "elmtree.essex.sch.uk" in page
 
+    # usage off btrfs is measured with du
+    (Path(target.root) / "home/elmtree/public_html/news.html").write_bytes(b"x" * 300_000)
+    usage = runner.invoke(["hosting", "usage", "elmtree", "--json"])
+    assert usage.exit_code == 0, usage.output
+    [row] = json.loads(usage.stdout)
+    assert 300_000 < row["used_bytes"] < 2_000_000 and row["quota_bytes"] == 5 * 1024**3
+
     deleted = runner.invoke(["hosting", "delete", "elmtree"])
     assert deleted.exit_code == 0, deleted.output
     assert leftovers(target, "elmtree") == []
