@@ -123,6 +123,23 @@ def new_account(
         )
     quota = PLANS[plan]
     server = servers.place(quota, server_name)
+    failed = db.session.scalar(
+        select(HostingAccount)
+        .where(
+            HostingAccount.school_id == school.id,
+            HostingAccount.plan == plan,
+            HostingAccount.domain == domain,
+            HostingAccount.status == FAILED,
+        )
+        .order_by(HostingAccount.id.desc())
+    )
+    if failed is not None:
+        # asked again after a failure: the same account, under the same name, is
+        # tried again (its creation was rolled back, or converges if it was not)
+        failed.server, failed.wordpress = server, wordpress
+        failed.status, failed.failure_reason = PROVISIONING, None
+        db.session.flush()
+        return failed
     account = HostingAccount(
         name=_account_name_for(domain),
         school=school,

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 
+from provisioner.db import db
 from provisioner.errors import Conflict, NotFound, ValidationError
 from provisioner.hosting import servers, services, sites
 from provisioner.hosting.models import GIB, HostingAccount
@@ -104,12 +105,16 @@ def test_failed_creation_is_recorded_with_its_reason(school_with_domain, tmp_pat
     account = services.list_accounts()[0]
     assert account.status == "failed" and "ERROR 2002" in account.failure_reason
     assert [c[0] for c in recorder.calls] == ["account-create.yml", "delete.yml"]
-    # a failed account does not block a new attempt
+    # a failed account does not block a new attempt: the same account is tried again
     app.extensions["hosting_runner"] = RecordingRunner()
     result = runner.invoke(
         ["hosting", "create", "--school", school.urn, "--domain", "stmarys.essex.sch.uk"]
     )
     assert result.exit_code == 0, result.output
+    assert "account stmarys (stmarys.essex.sch.uk) is active" in result.output
+    db.session.expire_all()  # the CLI committed through its own session
+    [account] = HostingAccount.query.all()
+    assert account.status == "active" and account.failure_reason is None
 
 
 def test_bad_input_is_refused_and_nothing_runs(fake, school_with_domain, tmp_path):
