@@ -15,14 +15,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from provisioner.db import db
 from provisioner.dns_requests import intake
 from provisioner.dns_requests.models import DnsChangeRequest
-from provisioner.errors import ValidationError
-from provisioner.hosting import access, sites
+from provisioner.errors import Forbidden, NotFound, ProvisionerError, ValidationError
+from provisioner.hosting import access, services, sites
 from provisioner.hosting import operations as ops
 from provisioner.hosting import validation as v
 from provisioner.hosting.models import HostingAccount
 from provisioner.jobs.models import SUCCEEDED
+from provisioner.registry import services as registry
 from provisioner.zones import services as zones
 from provisioner.zones.errors import InvalidRecords
 
@@ -183,3 +185,117 @@ def dns_request_note(done: Done, account: HostingAccount) -> str:
             "to file it for, so make its record yourself"
         )
     return f"its DNS record is already served by {account.domain}"
+
+
+# -- technicians: creating, suspending, unsuspending and deleting accounts -------------
+
+
+def _check_staff(actor, what: str) -> None:
+    # actor None: the CLI, run by the provider's technicians on the server
+    if actor is not None and not actor.is_staff:
+        raise Forbidden(f"Only the provider's technicians may {what}.")
+
+
+def _text_or_none(name: str, value) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ValidationError(f"{name} must be text", fields={name: "must be text"})
+    return value.strip() or None
+
+
+def schools_for_new_account() -> list[tuple]:
+    """(school, its domain names) for every school with at least one domain."""
+    by_school: dict = {}
+    for domain in registry.list_domains():
+        by_school.setdefault(domain.school, []).append(domain.name)
+    return sorted(by_school.items(), key=lambda item: (item[0].name, item[0].urn))
+
+
+def create_account(
+    actor,
+    *,
+    school_urn,
+    domain,
+    plan=None,
+    server=None,
+    wordpress=False,
+    channel: str = "portal",
+    wait: float | None = WAIT_SECONDS,
+) -> tuple[HostingAccount, Done]:
+    """A new account for a school's domain, on the named server or the one with
+    the most free capacity; Done.password is the WordPress admin password (shown
+    once, stored nowhere), None without WordPress. Technicians only."""
+    _check_staff(actor, "create hosting accounts")
+    school_urn = _text_or_none("school_urn", school_urn)
+    plan = _text_or_none("plan", plan) or "standard"
+    server = _text_or_none("server", server)
+    if not isinstance(wordpress, bool):
+        raise ValidationError(
+            "wordpress must be true or false", fields={"wordpress": "true or false"}
+        )
+    if school_urn is None:
+        raise ValidationError("Choose the school", fields={"school_urn": "required"})
+    domain = v.domain_name(domain)
+    try:
+        account, case, operation, password = ops.request_create(
+            school_urn=school_urn,
+            domain=domain,
+            plan=plan,
+            server_name=server,
+            wordpress=wordpress,
+            actor=actor,
+            channel=channel,
+        )
+    except NotFound as exc:
+        db.session.rollback()
+        # an unknown school or server in what was sent: bad input, not a missing page
+        raise ValidationError(exc.message, fields=exc.fields) from exc
+    except ProvisionerError:
+        db.session.rollback()  # nothing half-made stays in the session
+        raise
+    account_id = account.id
+    done = _wait(case, operation, wait, password)
+    return db.session.get(HostingAccount, account_id, populate_existing=True), done
+
+
+def change_state(
+    actor,
+    account: HostingAccount,
+    verb: str,
+    *,
+    channel: str = "portal",
+    wait: float | None = WAIT_SECONDS,
+) -> tuple[HostingAccount, Done]:
+    """suspend, unsuspend or delete the account (Conflict when its status does not
+    allow it). Technicians only."""
+    _check_staff(actor, f"{verb} hosting accounts")
+    if verb not in services.STATE_CHANGES:
+        raise ValidationError(
+            f"Unknown change {verb!r}; use one of {', '.join(services.STATE_CHANGES)}",
+            fields={"verb": "unknown"},
+        )
+    account, case, operation = ops.request_state_change(
+        account.name, verb, actor=actor, channel=channel
+    )
+    account_id = account.id
+    done = _wait(case, operation, wait)
+    return db.session.get(HostingAccount, account_id, populate_existing=True), done
+
+
+def delete_account(
+    actor,
+    account: HostingAccount,
+    confirm,
+    *,
+    channel: str = "portal",
+    wait: float | None = WAIT_SECONDS,
+) -> tuple[HostingAccount, Done]:
+    """Delete the account once the technician has typed its name to confirm."""
+    _check_staff(actor, "delete hosting accounts")
+    if not isinstance(confirm, str) or confirm.strip() != account.name:
+        raise ValidationError(
+            f"Type the account name, {account.name}, to confirm deleting it and its files",
+            fields={"confirm": "does not match the account name"},
+        )
+    return change_state(actor, account, "delete", channel=channel, wait=wait)
