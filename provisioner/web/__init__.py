@@ -49,6 +49,9 @@ def register_web(app: Flask) -> None:
     from provisioner.web.hosting import hosting
 
     app.register_blueprint(hosting)
+    from provisioner.web.hosting_admin import hosting_admin
+
+    app.register_blueprint(hosting_admin)
 
     @app.get("/")
     def index():

@@ -4,6 +4,8 @@ Technicians see and change every account; contacts see their own school's (anoth
 school's is 404). Only nominated contacts change: the others see every form
 disabled with the names of those who may, and their POSTs are refused (403).
 A new FTP password is shown once, on the page that answers the POST, never again.
+Technicians also create, suspend, unsuspend and delete accounts (the views are in
+web/hosting_admin.py; their forms are here, on these pages, for technicians only).
 """
 
 from __future__ import annotations
@@ -11,13 +13,14 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
-from wtforms import SelectField, StringField
+from wtforms import BooleanField, SelectField, StringField
 from wtforms.validators import Optional
 
 from provisioner.errors import Forbidden, ProvisionerError
-from provisioner.hosting import access
+from provisioner.hosting import access, servers
 from provisioner.hosting import school_changes as changes
 from provisioner.hosting import validation as v
+from provisioner.hosting.models import PLANS
 from provisioner.web.forms import show_error
 
 hosting = Blueprint("hosting", __name__, url_prefix="/hosting")
@@ -40,6 +43,45 @@ class ConfirmForm(FlaskForm):
     """Buttons that change one thing; carries only the CSRF token."""
 
 
+class NewAccountForm(FlaskForm):
+    """Technicians: a new account (the services check every field)."""
+
+    school_urn = SelectField("School", choices=[], validate_choice=False)
+    domain = StringField("Domain (one of the school's domains)", validators=[Optional()])
+    plan = SelectField("Plan", choices=[], validate_choice=False)
+    server = SelectField("Server", choices=[], validate_choice=False)
+    wordpress = BooleanField("Install WordPress (its admin password is shown once)")
+
+
+class DeleteAccountForm(FlaskForm):
+    confirm = StringField("Type the account name to confirm", validators=[Optional()])
+
+
+def new_account_form(form: NewAccountForm | None = None) -> NewAccountForm:
+    form = form or NewAccountForm(formdata=None)
+    form.school_urn.choices = [("", "Choose a school")] + [
+        (school.urn, f"{school.name} ({school.urn}): {', '.join(domains)}")
+        for school, domains in changes.schools_for_new_account()
+    ]
+    form.plan.choices = [
+        (plan, f"{plan} ({quota / 1024**3:.0f} GB)") for plan, quota in PLANS.items()
+    ]
+    form.server.choices = [("", "The server with the most free capacity")] + [
+        (s.name, f"{s.name} ({s.free_bytes / 1024**3:.1f} GB free)") for s in servers.list_servers()
+    ]
+    return form
+
+
+def place_error(form: FlaskForm, exc: ProvisionerError) -> None:
+    """The refusal at the field it names (by the form's own field names), else as
+    show_error places it."""
+    for key in exc.fields:
+        if key in form._fields and key != "csrf_token":
+            form[key].errors = [*form[key].errors, exc.message]
+            return
+    show_error(form, exc)
+
+
 @hosting.before_request
 @login_required
 def _logged_in():
@@ -55,11 +97,24 @@ def _may_change(account) -> str | None:
     return None
 
 
-def _page(account, *, ftp_form=None, sub_form=None, shown=None, status=200):
+def account_page_response(
+    account,
+    *,
+    ftp_form=None,
+    sub_form=None,
+    shown=None,
+    wp_shown=None,
+    delete_form=None,
+    status=200,
+):
+    """The account page; `shown` (an FTP password) and `wp_shown` (the WordPress
+    admin's) are only ever passed by the view answering the POST that made them."""
     sub_form = sub_form or SubdomainForm(formdata=None)
     sub_form.contact.choices = [
         (c.email, f"{c.name} ({c.email})") for c in account.school.nominated_contacts
     ]
+    delete_form = delete_form or DeleteAccountForm(formdata=None)
+    delete_form.confirm.label.text = f"Type the account name ({account.name}) to confirm"
     return (
         render_template(
             "hosting/account.html",
@@ -69,20 +124,28 @@ def _page(account, *, ftp_form=None, sub_form=None, shown=None, status=200):
             sub_form=sub_form,
             confirm=ConfirmForm(),
             shown=shown,
+            wp_shown=wp_shown,
+            delete_form=delete_form,
         ),
         status,
     )
 
 
+def index_response(new_form: NewAccountForm | None = None, status: int = 200):
+    """The accounts; technicians also get the new account form."""
+    accounts = access.accounts_visible_to(current_user)
+    new_form = new_account_form(new_form) if current_user.is_staff else None
+    return render_template("hosting/index.html", accounts=accounts, new_form=new_form), status
+
+
 @hosting.get("/")
 def index():
-    accounts = access.accounts_visible_to(current_user)
-    return render_template("hosting/index.html", accounts=accounts)
+    return index_response()
 
 
 @hosting.get("/<name>")
 def account_page(name: str):
-    return _page(access.account_visible_to(current_user, name))
+    return account_page_response(access.account_visible_to(current_user, name))
 
 
 @hosting.post("/<name>/ftp")
@@ -95,16 +158,18 @@ def ftp_add(name: str):
         raise
     except ProvisionerError as exc:
         show_error(form, exc)
-        return _page(account, ftp_form=form, status=exc.status)
+        return account_page_response(account, ftp_form=form, status=exc.status)
     shown = {"user": form.user.data.strip(), "password": done.password, "done": done}
-    return _page(account, shown=shown, status=201)
+    return account_page_response(account, shown=shown, status=201)
 
 
 @hosting.post("/<name>/ftp/<user>/reset")
 def ftp_reset(name: str, user: str):
     account = access.account_visible_to(current_user, name)
     done = changes.reset_ftp_password(current_user, account, user)
-    return _page(account, shown={"user": user, "password": done.password, "done": done})
+    return account_page_response(
+        account, shown={"user": user, "password": done.password, "done": done}
+    )
 
 
 @hosting.post("/<name>/ftp/<user>/delete")
@@ -131,7 +196,7 @@ def subdomain_add(name: str):
         raise
     except ProvisionerError as exc:
         show_error(form, exc)
-        return _page(account, sub_form=form, status=exc.status)
+        return account_page_response(account, sub_form=form, status=exc.status)
     label = v.subdomain_label(form.label.data)
     flash(
         f"Subdomain {label}.{account.domain} "
