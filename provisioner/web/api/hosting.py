@@ -2,6 +2,8 @@
 
 Changes answer 201/200 when they finished within the wait, 202 (`status: pending`)
 when the worker of this process is still on them; a password is in the reply once.
+Technicians also create, suspend, unsuspend and delete accounts and list the
+servers; contacts are refused those with 403 `forbidden`.
 """
 
 from __future__ import annotations
@@ -9,10 +11,10 @@ from __future__ import annotations
 from flask import jsonify
 
 from provisioner.errors import ValidationError
-from provisioner.hosting import access
+from provisioner.hosting import access, servers, services
 from provisioner.hosting import school_changes as changes
 from provisioner.hosting import validation as v
-from provisioner.web.api import api, api_user, json_body
+from provisioner.web.api import api, api_user, json_body, require_staff
 
 
 def _account_dict(account) -> dict:
@@ -42,6 +44,62 @@ def _answer(done, data: dict, finished_status: int = 200):
 def list_hosting():
     """Hosting accounts: every account for technicians, their school's for contacts."""
     return jsonify([_account_dict(a) for a in access.accounts_visible_to(api_user())])
+
+
+@api.post("/hosting")
+def create_hosting():
+    """Create an account {school_urn, domain, plan?, server?, wordpress?} (technicians);
+    a WordPress account's admin user and password are in the reply, once."""
+    user = require_staff()
+    body = json_body()
+    account, done = changes.create_account(
+        user,
+        school_urn=body.get("school_urn"),
+        domain=body.get("domain"),
+        plan=body.get("plan"),
+        server=body.get("server"),
+        wordpress=body.get("wordpress", False),
+        channel="api",
+    )
+    data = _account_dict(account)
+    if account.wordpress:
+        data |= {
+            "wordpress_admin_user": services.wordpress_admin_user(account),
+            "wordpress_admin_password": done.password,
+        }
+    return _answer(done, data, 201)
+
+
+@api.get("/hosting/servers")
+def list_hosting_servers():
+    """Hosting servers with their capacity and free bytes (technicians)."""
+    require_staff()
+    return jsonify([s.to_dict() for s in servers.list_servers()])
+
+
+def _change_state(account: str, verb: str):
+    user = require_staff()
+    target = access.account_visible_to(user, account)
+    target, done = changes.change_state(user, target, verb, channel="api")
+    return _answer(done, _account_dict(target))
+
+
+@api.post("/hosting/<account>/suspend")
+def suspend_hosting(account: str):
+    """Suspend an active account (technicians)."""
+    return _change_state(account, "suspend")
+
+
+@api.post("/hosting/<account>/unsuspend")
+def unsuspend_hosting(account: str):
+    """Unsuspend a suspended account (technicians)."""
+    return _change_state(account, "unsuspend")
+
+
+@api.delete("/hosting/<account>")
+def delete_hosting(account: str):
+    """Delete an account with its files, FTP users and subdomains (technicians)."""
+    return _change_state(account, "delete")
 
 
 @api.get("/hosting/<account>")
