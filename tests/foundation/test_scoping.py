@@ -59,14 +59,41 @@ def _b_case(school_b) -> None:
     )
 
 
-B_BUILDERS: list[Callable] = [_b_case]
+B_HOSTING_ACCOUNT = "beta"  # the name an account of beta.kent.sch.uk gets
+
+
+class _NoPlaybooks:
+    """Stands in for Ansible: the technician's control walk changes B's hosting
+    account (suspend, delete...) through it."""
+
+    def run(self, playbook, target, variables, *, check=False, on_line=None):
+        from provisioner.hosting.runner import RunResult
+
+        facts = {"hosting_usage": {"used_bytes": 0, "quota_bytes": 0}}
+        return RunResult(playbook, "successful", 0, check, facts=facts)
+
+
+def _b_hosting_account(school_b) -> None:
+    from flask import current_app
+
+    from provisioner.hosting import services
+    from provisioner.hosting.servers import add_server
+
+    runner = current_app.extensions["hosting_runner"] = _NoPlaybooks()
+    add_server("beta-host", connection="local", root="/nonexistent/beta", capacity_bytes=10**11)
+    account = services.create_account(runner, school_urn=school_b.urn, domain=B_URL_DOMAIN)
+    assert account.name == B_HOSTING_ACCOUNT
+
+
+B_BUILDERS: list[Callable] = [_b_case, _b_hosting_account]
 
 
 def _known_params(world) -> dict:
     return {
         "urn": world["b"].urn,
         "school_urn": world["b"].urn,
-        "name": B_URL_DOMAIN,
+        "name": [B_URL_DOMAIN, B_HOSTING_ACCOUNT],  # a domain's, a hosting account's
+        "account": B_HOSTING_ACCOUNT,
         "domain": B_URL_DOMAIN,
         "domain_name": B_URL_DOMAIN,
         "contact_id": world["b_contact"].id,
@@ -157,8 +184,11 @@ def _changes_to_b(before: dict, after: dict, b_school_id: int, b_strings: list[s
 def _candidates(rule, arg: str, world, snapshot: dict) -> list:
     known = _known_params(world)
     wants_int = isinstance(rule._converters[arg], IntegerConverter)
-    if arg in known and isinstance(known[arg], int) == wants_int:
-        return [known[arg]]
+    if arg in known:
+        values = known[arg] if isinstance(known[arg], list) else [known[arg]]
+        values = [v for v in values if isinstance(v, int) == wants_int]
+        if values:
+            return values
     owned = _b_rows(snapshot, world["b"].id)
     found = []
     stem = arg.removesuffix("_id").replace("-", "_")
@@ -278,14 +308,18 @@ def test_contact_of_a_cannot_read_or_change_school_b(app, client, world):
 def test_the_same_walk_sees_b_as_a_technician(app, client, world, make_technician):
     """Control: the substitutions reach B's real data, so the contact's walk means something."""
     tech = make_technician()
-    seen = set()
+    seen, changed = set(), set()
     for method, path, _rule, response, _changes in _walk(app, client, world, tech):
         if method == "GET" and response.status_code == 200:
             body = response.get_data(as_text=True)
             if any(s in body for s in B_SECRETS):
                 seen.add(path)
+        if method != "GET" and 200 <= response.status_code < 300:
+            changed.add(f"{method} {path}")
     for path in ("/admin/schools/222222", "/api/v1/schools/222222", "/api/v1/domains"):
         assert path in seen, sorted(seen)
+    # B's hosting account is reached by name (the walk deletes it, as a technician may)
+    assert f"DELETE /api/v1/hosting/{B_HOSTING_ACCOUNT}" in changed, sorted(changed)
 
 
 def test_b_rows_are_found_through_foreign_keys(app, world):
