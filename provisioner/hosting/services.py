@@ -81,7 +81,9 @@ def _account_name_for(domain: str) -> str:
         base = ("s" + base)[:20]
     base = base.ljust(3, "0")
     name, n = base, 1
-    while db.session.scalar(select(HostingAccount.id).where(HostingAccount.name == name)):
+    while name in v.RESERVED_ACCOUNTS or db.session.scalar(
+        select(HostingAccount.id).where(HostingAccount.name == name)
+    ):
         n += 1
         name = f"{base}{n}"
     return v.account_name(name)

@@ -22,6 +22,8 @@ PATH_MAX = 255
 PATH_DEPTH_MAX = 8
 SEGMENT_MAX = 64
 RESERVED_LABELS = frozenset({"www"})
+# names the hosting pages and API use for themselves (/hosting/servers)
+RESERVED_ACCOUNTS = frozenset({"servers"})
 
 _ACCOUNT = re.compile(r"[a-z][a-z0-9-]*[a-z0-9]")
 _FTP_USER = re.compile(r"[a-z][a-z0-9._-]*")
@@ -78,6 +80,8 @@ def account_name(value: object) -> str:
             f"Account name {name!r} must be lower-case letters, digits and "
             "single hyphens, start with a letter and not end with a hyphen",
         )
+    if name in RESERVED_ACCOUNTS:
+        raise _fail("account", f"Account name {name!r} is reserved")
     return name
 
 

@@ -58,7 +58,8 @@ def test_technician_creates_a_wordpress_account(
     body = response.get_json()
     assert body["account"] == "stmarys" and body["school_urn"] == school.urn
     assert body["server"] == "h1" and body["plan"] == "standard"
-    assert body["quota_bytes"] == 5 * GIB and body["status"] == "done"
+    assert body["quota_bytes"] == 5 * GIB and body["change"] == "done"
+    assert body["status"] == "active"
     assert body["wordpress_admin_user"] == "stmarys-admin"
     assert body["wordpress_admin_url"] == "http://stmarys.essex.sch.uk/wp-admin/"
     case = db.session.query(Case).one()
@@ -157,7 +158,8 @@ def test_suspend_unsuspend_and_delete(api, recording_runner, hosted_school, make
     response = tech.post(f"/api/v1/hosting/{name}/suspend")
     assert response.status_code == 200, response.get_json()
     body = response.get_json()
-    assert body["account"] == name and body["status"] == "done"
+    assert body["account"] == name and body["change"] == "done"
+    assert body["status"] == "suspended"
     assert body["case"] == db.session.query(Case).order_by(Case.id.desc()).first().reference
     assert recording_runner.calls[-1] == ("suspend.yml", "h1", {"account": name})
     assert tech.get(f"/api/v1/hosting/{name}").get_json()["status"] == "suspended"

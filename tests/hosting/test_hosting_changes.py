@@ -63,7 +63,7 @@ def test_api_resets_and_deletes_an_ftp_user_for_a_nominated_contact(
     response = head.post(f"{url}/stmarys.web/password")
     assert response.status_code == 200, response.get_json()
     body = response.get_json()
-    assert body["user"] == "stmarys.web" and body["status"] == "done"
+    assert body["user"] == "stmarys.web" and body["change"] == "done"
     assert (
         body["password"] != first
         and recording_runner.calls[-1][2]["ftp_password"] == (body["password"])

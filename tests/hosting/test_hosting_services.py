@@ -207,3 +207,11 @@ def test_wordpress_account_needs_its_admin_password_and_gets_it_to_the_playbook(
     assert sent["wordpress_title"] == school.name
     assert account.status == "active"
     assert password not in repr(HostingAccount.query.one().__dict__)
+
+
+def test_an_account_is_never_named_like_a_hosting_page(fake, school_with_domain, tmp_path):
+    """/hosting/servers is the servers page: a school at servers.example.org gets servers2."""
+    servers.add_server("h1", connection="local", root=str(tmp_path), capacity_bytes=50 * GIB)
+    school = school_with_domain("servers.example.org")
+    account = services.create_account(fake, school_urn=school.urn, domain="servers.example.org")
+    assert account.name == "servers2"

@@ -35,7 +35,8 @@ def _answer(done, data: dict, finished_status: int = 200):
     data |= {
         "case": done.case_reference,
         "operation": done.operation_id,
-        "status": "done" if done.finished else "pending",
+        # "change", not "status": an account's reply keeps its own status
+        "change": "done" if done.finished else "pending",
     }
     return jsonify(data), finished_status if done.finished else 202
 
