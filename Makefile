@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 # Debian packages the tests and benchmarks drive (servers are started by the tests themselves).
 SYSTEM_PACKAGES := chromium bind9 bind9-utils bind9-dnsutils nginx php-fpm php-mysql \
 	mariadb-server mariadb-client wordpress wordpress-theme-twentytwentythree \
-	pure-ftpd btrfs-progs openssh-server curl
+	pure-ftpd btrfs-progs openssh-server xfsprogs quota curl
 PYTEST_WORKERS ?= 2
 
 .DEFAULT_GOAL := help

@@ -34,6 +34,9 @@ APT_PACKAGES = {
     "btrfs-progs": "/usr/bin/btrfs",
     "chromium": "/usr/bin/chromium",
     "openssh-server": "/usr/sbin/sshd",
+    # what the system layout's server role installs (XFS and ext4 quota tools)
+    "xfsprogs": "/usr/sbin/xfs_quota",
+    "quota": "/usr/sbin/setquota",
 }
 IMAGE_SIZE = "512M"
 

@@ -75,7 +75,8 @@ class SshServer:
             time.sleep(0.05)
 
 
-def start_sshd(directory: Path, port: int) -> SshServer:
+def start_sshd(directory: Path, port: int, wrap: list[str] | None = None) -> SshServer:
+    """`wrap`: a command prefix sshd runs under (e.g. entering a mount namespace)."""
     directory.mkdir(parents=True, exist_ok=True)
     host_key = directory / "ssh_host_ed25519_key"
     host_line = " ".join(_keygen(host_key).split()[:2])
@@ -106,7 +107,9 @@ def start_sshd(directory: Path, port: int) -> SshServer:
     subprocess.run([SSHD, "-t", "-f", str(config)], check=True, capture_output=True)
     # without -D sshd detaches and writes its pid file
     subprocess.run(
-        [SSHD, "-f", str(config), "-E", str(directory / "sshd.log")], check=True, timeout=30
+        [*(wrap or []), SSHD, "-f", str(config), "-E", str(directory / "sshd.log")],
+        check=True,
+        timeout=30,
     )
     server = SshServer(port, directory, client_key, known_hosts, host_line)
     deadline = time.monotonic() + 10

@@ -3,8 +3,8 @@ key, known_hosts, client key), and a self-contained hosting root (--root) on the
 btrfs image, so the accounts' nginx, php-fpm and pure-ftpd are started by hostctl
 over that ssh connection and never touch the machine's own /etc/nginx.
 
-The `system` layout (an ssh server without --root: systemd services) needs systemd
-and is not exercised here (playbooks/README.md).
+The `system` layout (an ssh server without --root: the system's own services) is in
+test_hosting_system_layout.py.
 """
 
 from __future__ import annotations
