@@ -10,7 +10,6 @@ from __future__ import annotations
 import fcntl
 import os
 import secrets
-import signal
 import socket
 import subprocess
 import sys
@@ -89,24 +88,14 @@ def hosting_packages() -> None:
 
 
 def _stop_services(root: Path) -> None:
+    from tests.hosting.processes import stop_pids
+
     pids = []
     for name in ("nginx", "php-fpm", "pure-ftpd"):
         pid_file = root / "run" / f"{name}.pid"
         if pid_file.exists() and pid_file.read_text().strip().isdigit():
-            pid = int(pid_file.read_text())
-            try:
-                os.kill(pid, signal.SIGTERM)
-                pids.append(pid)
-            except ProcessLookupError:
-                pass
-    deadline = time.monotonic() + 10
-    for pid in pids:
-        while time.monotonic() < deadline:
-            try:
-                os.kill(pid, 0)
-            except ProcessLookupError:
-                break
-            time.sleep(0.05)
+            pids.append(int(pid_file.read_text()))
+    stop_pids(pids)
 
 
 @pytest.fixture(scope="session")

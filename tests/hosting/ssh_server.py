@@ -8,13 +8,13 @@ Stopped by the PID in its pid file.
 
 from __future__ import annotations
 
-import os
-import signal
 import socket
 import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+from tests.hosting.processes import stop_pids
 
 SSHD = "/usr/sbin/sshd"
 
@@ -59,20 +59,8 @@ class SshServer:
         return (self.directory / "sshd.log").read_text(errors="replace")
 
     def stop(self) -> None:
-        if not self.pid_file.exists():
-            return
-        pid = int(self.pid_file.read_text())
-        try:
-            os.kill(pid, signal.SIGTERM)
-        except ProcessLookupError:
-            return
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                os.kill(pid, 0)
-            except ProcessLookupError:
-                return
-            time.sleep(0.05)
+        if self.pid_file.exists():
+            stop_pids([int(self.pid_file.read_text())])
 
 
 def start_sshd(directory: Path, port: int, wrap: list[str] | None = None) -> SshServer:

@@ -17,14 +17,12 @@ files, read through /proc/<sshd>/root.
 
 from __future__ import annotations
 
-import os
 import shutil
-import signal
 import subprocess
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests.hosting.processes import stop_pids
 from tests.hosting.ssh_server import SshServer, start_sshd
 
 # pid files, as the private /run has them
@@ -71,19 +69,7 @@ class SystemServer:
                     pids.append(int(pid_file.read_text().strip()))
                 except (FileNotFoundError, ValueError, PermissionError):
                     continue
-        for pid in pids:
-            try:
-                os.kill(pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
-        deadline = time.monotonic() + 10
-        for pid in pids:
-            while time.monotonic() < deadline:
-                try:
-                    os.kill(pid, 0)
-                except ProcessLookupError:
-                    break
-                time.sleep(0.05)
+        stop_pids(pids)
         self.ssh.stop()
 
 

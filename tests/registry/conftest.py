@@ -256,3 +256,18 @@ def smtp_server():
 def moto_domains(moto_url):
     """moto reset to empty, dummy credentials: the endpoint URL."""
     return moto_url
+
+
+@pytest.fixture
+def registry_app_config(app_config, rdap_server, whois_map, smtp_server, tmp_path):
+    """The app wired to the loopback RDAP, WHOIS and SMTP servers, zone files in
+    tmp_path: for the domain request tests (quotes, completion, their mail)."""
+    return {
+        **app_config,
+        "RDAP_BOOTSTRAP": str(rdap_server.bootstrap(tmp_path)),
+        "WHOIS_SERVERS": str(whois_map),
+        "REGISTRY_MIN_INTERVAL": 0,
+        "REGISTRY_TIMEOUT": 2,
+        "SMTP_URL": smtp_server.url,
+        "ZONES_DIRECTORY": str(tmp_path / "zones"),
+    }

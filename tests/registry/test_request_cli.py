@@ -24,16 +24,8 @@ MANUAL = ["--registrar", "manual", "--reference", "NOM-778", "--cost-pence", "50
 
 
 @pytest.fixture
-def app_config(app_config, rdap_server, whois_map, smtp_server, tmp_path):
-    return {
-        **app_config,
-        "RDAP_BOOTSTRAP": str(rdap_server.bootstrap(tmp_path)),
-        "WHOIS_SERVERS": str(whois_map),
-        "REGISTRY_MIN_INTERVAL": 0,
-        "REGISTRY_TIMEOUT": 2,
-        "SMTP_URL": smtp_server.url,
-        "ZONES_DIRECTORY": str(tmp_path / "zones"),
-    }
+def app_config(registry_app_config):
+    return registry_app_config
 
 
 @pytest.fixture
