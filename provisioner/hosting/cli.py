@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import click
 
 from provisioner.cli import json_option
@@ -113,6 +115,16 @@ def _echo_log(operation_id: int) -> None:
 
     for line in log_lines(operation_id):
         _echo_line(line.line)
+
+
+@contextmanager
+def _log_if_it_fails():
+    """A change that failed: its operation's log to stderr before the error."""
+    try:
+        yield
+    except ops.HostingChangeFailed as exc:
+        _echo_log(exc.operation_id)
+        raise
 
 
 def _done(done, data: dict, text: str):
@@ -228,7 +240,8 @@ def ftp_list(account):
 @json_option
 def ftp_add(account, user, path):
     """Add an FTP user; prints its password once."""
-    done = changes.add_ftp_user(None, services.get_account(account), user, path, **_CLI)
+    with _log_if_it_fails():
+        done = changes.add_ftp_user(None, services.get_account(account), user, path, **_CLI)
     user, path = v.ftp_user(user), v.relative_path(path)
     data = {"account": account, "user": user, "path": path, "password": done.password}
     return _done(done, data, f"FTP user {user} added\npassword (shown once): {done.password}")
@@ -240,7 +253,8 @@ def ftp_add(account, user, path):
 @json_option
 def ftp_reset(account, user):
     """Give an FTP user a new password; prints it once."""
-    done = changes.reset_ftp_password(None, services.get_account(account), user, **_CLI)
+    with _log_if_it_fails():
+        done = changes.reset_ftp_password(None, services.get_account(account), user, **_CLI)
     data = {"account": account, "user": user, "password": done.password}
     text = f"FTP user {user}: new password (shown once): {done.password}"
     return _done(done, data, text)
@@ -252,7 +266,8 @@ def ftp_reset(account, user):
 @json_option
 def ftp_delete(account, user):
     """Delete an FTP user (its files stay in the account)."""
-    done = changes.delete_ftp_user(None, services.get_account(account), user, **_CLI)
+    with _log_if_it_fails():
+        done = changes.delete_ftp_user(None, services.get_account(account), user, **_CLI)
     return _done(done, {"account": account, "user": user}, f"FTP user {user} deleted")
 
 
@@ -274,7 +289,8 @@ def subdomain_add(account, label, contact):
     """Add a subdomain (its vhost and docroot) and file the DNS change request for its
     record on the school's zone; waits for the subdomain."""
     target = services.get_account(account)
-    done = changes.add_subdomain(None, target, label, contact=contact, **_CLI)
+    with _log_if_it_fails():
+        done = changes.add_subdomain(None, target, label, contact=contact, **_CLI)
     request = done.dns_request
     fqdn = f"{v.subdomain_label(label)}.{target.domain}"
     data = {"account": account, "subdomain": fqdn}

@@ -315,7 +315,9 @@ def run_and_wait(operation_id: int, *, timeout: float | None = None) -> Operatio
 
 def raise_if_failed(operation: Operation) -> None:
     if operation.status == FAILED:
-        raise HostingChangeFailed(
+        failed = HostingChangeFailed(
             operation.error or f"operation {operation.id} failed",
             fields={"operation": f"{operation.id} failed"},
         )
+        failed.operation_id = operation.id  # whose log tells the whole story
+        raise failed

@@ -236,3 +236,14 @@ def test_contacts_do_not_see_the_contact_chooser(
     assert "File its DNS request for" not in client.get(f"/hosting/{account.name}").get_data(
         as_text=True
     )
+
+
+def test_cli_shows_the_log_of_a_change_that_failed(runner, recording_runner, hosted_school):
+    _, account = hosted_school("stmarys.essex.sch.uk")
+    recording_runner.fail["ftp.yml"] = "ftp: Rebuild the FTP user database failed: disk full"
+    result = runner.invoke(["hosting", "ftp", "add", account.name, "--user", "stmarys.web"])
+    assert result.exit_code == 1
+    # the playbook's own lines (stderr) and then the reason
+    assert "fatal: [h1]: FAILED! ftp: Rebuild the FTP user database failed" in result.stderr
+    assert "error: ftp.yml failed: ftp: Rebuild the FTP user database failed" in result.stderr
+    assert db.session.query(FtpAccount).count() == 0
