@@ -1,0 +1,111 @@
+"""No API route answers 5xx to junk, even for a technician (who may reach every
+route): every writing route of /api/v1 (found in app.url_map, so routes added
+later are covered) gets bodies that are not objects, malformed JSON, and objects
+whose every usual field has the wrong type or size. Path parameters name real
+rows (a domain with its zone, a hosting account with an FTP user, a case) as well
+as ids that do not exist.
+
+The playbooks are stood in for (RecordingRunner); mail goes to the log.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+from provisioner.hosting import servers, services, sites
+from provisioner.registry.services import add_domain
+from provisioner.schools.services import create_token
+
+WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+FIELDS = [
+    # the request fields the API reads, across its routes
+    "urn", "name", "la", "school_urn", "email", "role", "nominated", "password",
+    "provider", "domain", "changes", "notes", "apply_after", "impact", "reason",
+    "kind", "registrar", "reference", "cost_pence", "new_expiry", "note", "years",
+    "user", "path", "label", "contact", "plan", "server", "wordpress", "confirm",
+    "enabled", "expires_on", "status", "priority", "text", "public",
+]  # fmt: skip
+JUNK_BODIES = [
+    None,  # no body at all
+    b"[1, 2]",
+    b'"text"',
+    b"{}",
+    b'{"name": ',  # malformed
+    *(
+        json.dumps({field: value for field in FIELDS}).encode()
+        for value in ([1], {"x": 1}, 10**30, "x" * 5000, -1, True, "")
+    ),
+]
+
+
+def _path_values(account: str, domain: str, case: str) -> dict[str, list[str]]:
+    return {
+        "account": [account, "nosuch"],
+        "name": [domain, "no-such.sch.uk"],
+        "domain": [domain],
+        "reference": [case, "CASE-1999-000001"],
+        "ftp_user": ["stmarys.web", "nobody"],
+        "user": ["stmarys.web"],
+    }
+
+
+def _urls(app, values: dict[str, list[str]]):
+    for rule in app.url_map.iter_rules():
+        if not rule.rule.startswith("/api/v1") or not (rule.methods & WRITE_METHODS):
+            continue
+        choices = [values.get(arg, ["1", "999999", "x"]) for arg in sorted(rule.arguments)]
+        combos = [[]]
+        for options in choices:
+            combos = [c + [o] for c in combos for o in options]
+        for combo in combos:
+            url = rule.rule
+            for arg, value in zip(sorted(rule.arguments), combo, strict=True):
+                url = re.sub(rf"<(?:[^:>]+:)?{arg}>", value, url)
+            for method in sorted(rule.methods & WRITE_METHODS):
+                yield method, url
+
+
+def test_no_write_route_answers_5xx_to_junk(
+    app, client, make_school, make_contact, make_technician, tmp_path
+):
+    from tests.hosting.conftest import RecordingRunner
+
+    recording_runner = app.extensions["hosting_runner"] = RecordingRunner()
+    school = make_school(urn="123456")
+    make_contact(school, "head@stmarys.example")
+    add_domain(school.urn, "stmarys.essex.sch.uk")
+    servers.add_server(
+        "h1", connection="local", root=str(tmp_path / "h1"), capacity_bytes=100 * 1024**3
+    )
+    account = services.create_account(
+        recording_runner, school_urn=school.urn, domain="stmarys.essex.sch.uk"
+    )
+    sites.add_ftp_account(recording_runner, account.name, "stmarys.web")
+    from provisioner.cases.services import open_case
+
+    case = open_case(school=school, subject="Junk test", category="general", channel="portal")
+    token = create_token(make_technician().email)
+    headers = {"Authorization": f"Bearer {token}"}
+    values = _path_values(account.name, "stmarys.essex.sch.uk", case.reference)
+
+    failures = []
+    seen = {}
+    for method, url in _urls(app, values):
+        for body in JUNK_BODIES:
+            response = client.open(
+                url,
+                method=method,
+                data=body,
+                headers=headers,
+                content_type="application/json" if body is not None else None,
+            )
+            seen[response.status_code] = seen.get(response.status_code, 0) + 1
+            if response.status_code >= 500:
+                failures.append(
+                    f"{method} {url} {body[:60] if body else body!r}: "
+                    f"{response.status_code} {response.get_data(as_text=True)[:200]}"
+                )
+    assert failures == [], "\n".join(failures[:20])
+    # the walk got past routing and authentication to the routes' own checks
+    assert seen.get(422, 0) > 50 and seen.get(401, 0) == 0, seen
