@@ -1,9 +1,9 @@
-"""No API route answers 5xx to junk, even for a technician (who may reach every
-route): every writing route of /api/v1 (found in app.url_map, so routes added
-later are covered) gets bodies that are not objects, malformed JSON, and objects
-whose every usual field has the wrong type or size. Path parameters name real
-rows (a domain with its zone, a hosting account with an FTP user, a case) as well
-as ids that do not exist.
+"""No API route or page form answers 5xx to junk, even for a technician (who may
+reach every route). Every writing route (found in app.url_map, so routes added
+later are covered) gets, on /api/v1, bodies that are not objects, malformed JSON,
+and objects whose every usual field has the wrong type or size; on the pages,
+form fields full of junk text. Path parameters name real rows (a domain, a hosting
+account with an FTP user, a case) as well as ids that do not exist.
 
 The playbooks are stood in for (RecordingRunner); mail goes to the log.
 """
@@ -50,20 +50,25 @@ def _path_values(account: str, domain: str, case: str) -> dict[str, list[str]]:
     }
 
 
+def _urls_for(rule, values: dict[str, list[str]]):
+    """(method, url) for each writing method of the rule and each filling of its
+    parameters (real rows first, then ids that do not exist)."""
+    args = sorted(rule.arguments)
+    combos = [[]]
+    for arg in args:
+        combos = [c + [o] for c in combos for o in values.get(arg, ["1", "999999", "x"])]
+    for combo in combos:
+        url = rule.rule
+        for arg, value in zip(args, combo, strict=True):
+            url = re.sub(rf"<(?:[^:>]+:)?{arg}>", value, url)
+        for method in sorted(rule.methods & WRITE_METHODS):
+            yield method, url
+
+
 def _urls(app, values: dict[str, list[str]]):
     for rule in app.url_map.iter_rules():
-        if not rule.rule.startswith("/api/v1") or not (rule.methods & WRITE_METHODS):
-            continue
-        choices = [values.get(arg, ["1", "999999", "x"]) for arg in sorted(rule.arguments)]
-        combos = [[]]
-        for options in choices:
-            combos = [c + [o] for c in combos for o in options]
-        for combo in combos:
-            url = rule.rule
-            for arg, value in zip(sorted(rule.arguments), combo, strict=True):
-                url = re.sub(rf"<(?:[^:>]+:)?{arg}>", value, url)
-            for method in sorted(rule.methods & WRITE_METHODS):
-                yield method, url
+        if rule.rule.startswith("/api/v1") and rule.methods & WRITE_METHODS:
+            yield from _urls_for(rule, values)
 
 
 def test_no_write_route_answers_5xx_to_junk(
@@ -109,3 +114,47 @@ def test_no_write_route_answers_5xx_to_junk(
     assert failures == [], "\n".join(failures[:20])
     # the walk got past routing and authentication to the routes' own checks
     assert seen.get(422, 0) > 50 and seen.get(401, 0) == 0, seen
+
+
+JUNK_FORM_VALUES = ["", "x" * 5000, "../../etc/passwd", "<script>alert(1)</script>", "1e309",
+                    "-1", "nul\x00byte", "  ", "9" * 40]  # fmt: skip
+
+
+def test_no_page_form_answers_5xx_to_junk(
+    app, client, login, make_school, make_contact, make_technician, tmp_path
+):
+    """The same walk for the pages' writing routes, as a logged-in technician, with
+    form fields full of junk text (forms only carry text)."""
+    from tests.hosting.conftest import RecordingRunner
+
+    recording_runner = app.extensions["hosting_runner"] = RecordingRunner()
+    school = make_school(urn="123456")
+    make_contact(school, "head@stmarys.example")
+    add_domain(school.urn, "stmarys.essex.sch.uk")
+    servers.add_server(
+        "h1", connection="local", root=str(tmp_path / "h1"), capacity_bytes=100 * 1024**3
+    )
+    account = services.create_account(
+        recording_runner, school_urn=school.urn, domain="stmarys.essex.sch.uk"
+    )
+    sites.add_ftp_account(recording_runner, account.name, "stmarys.web")
+    from provisioner.cases.services import open_case
+
+    case = open_case(school=school, subject="Junk test", category="general", channel="portal")
+    login(make_technician())
+    values = _path_values(account.name, "stmarys.essex.sch.uk", case.reference)
+
+    failures, seen = [], {}
+    for rule in app.url_map.iter_rules():
+        if rule.rule.startswith("/api/") or "POST" not in rule.methods:
+            continue
+        if rule.endpoint.startswith("auth."):  # logging out would end the walk
+            continue
+        for method, url in _urls_for(rule, values):
+            for junk in JUNK_FORM_VALUES:
+                response = client.open(url, method=method, data=dict.fromkeys(FIELDS, junk))
+                seen[response.status_code] = seen.get(response.status_code, 0) + 1
+                if response.status_code >= 500:
+                    failures.append(f"{method} {url} {junk[:20]!r}: {response.status_code}")
+    assert failures == [], "\n".join(failures[:20])
+    assert seen.get(422, 0) > 20, seen
