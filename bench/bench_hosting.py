@@ -22,11 +22,11 @@ from pathlib import Path
 from provisioner.hosting.runner import (
     PLAYBOOKS_DIR,
     AnsibleRunner,
-    HostingTarget,
     create_account,
     extravars_yaml,
     run_or_raise,
 )
+from provisioner.hosting.target import HostingTarget
 
 PAIRS = 3  # converge runs per method, alternated so load drifts hit both alike
 

@@ -8,7 +8,7 @@ from sqlalchemy import BigInteger, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from provisioner.db import UTCDateTime, db, utcnow
-from provisioner.hosting.runner import HostingTarget
+from provisioner.hosting.target import HostingTarget
 from provisioner.schools.models import School
 
 GIB = 1024**3

@@ -122,7 +122,7 @@ def btrfs_root(hosting_packages) -> Path:
 
 @pytest.fixture(scope="session")
 def hosting_target(btrfs_root):
-    from provisioner.hosting.runner import HostingTarget
+    from provisioner.hosting.target import HostingTarget
 
     return HostingTarget(
         name="local-test",

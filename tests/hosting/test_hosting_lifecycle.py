@@ -20,7 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from provisioner.hosting.runner import HostingTarget, PlaybookFailed, create_account, run_or_raise
+from provisioner.hosting.runner import PlaybookFailed, create_account, run_or_raise
+from provisioner.hosting.target import HostingTarget
 
 QUOTA = 96 * 1024 * 1024  # WordPress itself takes ~60 MB of it
 

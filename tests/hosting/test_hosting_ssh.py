@@ -20,12 +20,8 @@ import pytest
 from provisioner.errors import ValidationError
 from provisioner.hosting import servers
 from provisioner.hosting.models import GIB
-from provisioner.hosting.runner import (
-    HostingTarget,
-    PlaybookFailed,
-    create_account,
-    run_or_raise,
-)
+from provisioner.hosting.runner import PlaybookFailed, create_account, run_or_raise
+from provisioner.hosting.target import HostingTarget
 from tests.hosting.conftest import _stop_services, free_port
 from tests.hosting.ssh_server import start_sshd
 from tests.hosting.test_hosting_lifecycle import ftp_login, get, leftovers

@@ -8,7 +8,8 @@ import yaml
 
 from provisioner.errors import ValidationError
 from provisioner.hosting import validation as v
-from provisioner.hosting.runner import HostingTarget, extravars_yaml
+from provisioner.hosting.runner import extravars_yaml
+from provisioner.hosting.target import HostingTarget
 
 
 @pytest.mark.parametrize(
