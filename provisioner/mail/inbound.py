@@ -123,7 +123,8 @@ def _header(message: EmailMessage, name: str) -> str:
     except (HeaderParseError, ValueError, IndexError):
         # A header too broken to decode counts as absent, not as a crash.
         return ""
-    return " ".join(str(value).split()) if value is not None else ""
+    # NUL: no database text holds it (PostgreSQL refuses it), and no person typed it
+    return " ".join(str(value).replace("\x00", "").split()) if value is not None else ""
 
 
 def _sender(message: EmailMessage) -> tuple[str, str]:
@@ -199,6 +200,7 @@ def _text_of(part: EmailMessage) -> str:
 
 
 def _normalise(text: str) -> str:
+    text = text.replace("\x00", "")  # as in _header
     lines = [line.rstrip() for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
     return "\n".join(lines).strip()
 

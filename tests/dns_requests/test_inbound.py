@@ -154,3 +154,18 @@ def test_unknown_charset_is_read_rather_than_refused():
 
 def test_html_to_text_keeps_blocks_on_their_own_lines():
     assert html_to_text("<p>one</p><p>two<br>three</p>") == "one\n\ntwo\nthree"
+
+
+def test_nul_characters_are_dropped_from_subject_and_text():
+    """No database text can hold NUL (PostgreSQL refuses it): a message carrying one,
+    raw or inside base64, is read without it rather than failing later."""
+    raw = message(body="ADD www A 192.0.2.1").as_bytes()
+    raw = raw.replace(b"Subject: DNS change", b"Subject: DNS\x00 change")
+    parsed = parse(raw, own_addresses=OWN)
+    assert parsed.subject == "DNS change"
+    encoded = EmailMessage()
+    encoded["From"] = "Sam <sam@school.example>"
+    encoded["Subject"] = "DNS change"
+    encoded.set_content("ADD www\x00 A 192.0.2.1", cte="base64")
+    parsed = parse(encoded.as_bytes(), own_addresses=OWN)
+    assert parsed.text == "ADD www A 192.0.2.1" and "\x00" not in parsed.request_text

@@ -34,14 +34,14 @@ JUNK_BODIES = [
     b'{"name": ',  # malformed
     *(
         json.dumps({field: value for field in FIELDS}).encode()
-        for value in ([1], {"x": 1}, 10**30, "x" * 5000, -1, True, "")
+        for value in ([1], {"x": 1}, 10**30, "x" * 5000, -1, True, "", "nul\x00byte")
     ),
 ]
 
 
 def _path_values(account: str, domain: str, case: str) -> dict[str, list[str]]:
     return {
-        "account": [account, "nosuch"],
+        "account": [account, "nosuch", "nul%00byte"],
         "name": [domain, "no-such.sch.uk"],
         "domain": [domain],
         "reference": [case, "CASE-1999-000001"],
@@ -158,3 +158,18 @@ def test_no_page_form_answers_5xx_to_junk(
                     failures.append(f"{method} {url} {junk[:20]!r}: {response.status_code}")
     assert failures == [], "\n".join(failures[:20])
     assert seen.get(422, 0) > 20, seen
+
+
+def test_nul_characters_are_refused_naming_the_field(api, client, login, make_technician):
+    """PostgreSQL cannot store NUL in text: refused up front (422), never a 500."""
+    tech = make_technician()
+    response = api(tech).post("/api/v1/schools", json={"urn": "123456", "name": "Oak\x00"})
+    assert response.status_code == 422
+    error = response.get_json()["error"]
+    assert error["fields"] == {"name": "NUL character"} and "NUL character" in error["message"]
+    assert api(tech).get("/api/v1/hosting/nul%00byte").status_code == 422
+    login(tech)
+    page = client.post("/hosting/", data={"school_urn": "1\x00", "domain": "x.sch.uk"})
+    assert page.status_code == 422 and "school_urn contains a NUL character" in page.get_data(
+        as_text=True
+    )
