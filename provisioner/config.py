@@ -53,6 +53,7 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "DNS_NOTICE_BUSINESS_DAYS": 1,  # "reasonable notice" for a DNS change
         "DNS_VERIFY_TIMEOUT": 30,  # seconds to wait for every nameserver to serve a change
         "DOMAIN_LIMIT": 10,
+        "HOSTING_WAIT_SECONDS": 60,  # a page or API call waits this long, then answers "pending"
         "MAX_NOMINATED": 4,
         "MIN_NOMINATED": 2,
         "LOGIN_MAX_FAILURES": 5,

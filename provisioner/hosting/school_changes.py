@@ -15,6 +15,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from flask import current_app
+
 from provisioner.db import db
 from provisioner.dns_requests import intake
 from provisioner.dns_requests.models import DnsChangeRequest
@@ -28,8 +30,9 @@ from provisioner.registry import services as registry
 from provisioner.zones import services as zones
 from provisioner.zones.errors import InvalidRecords
 
-# How long a page waits for its change before saying it is still running.
-WAIT_SECONDS = 60
+# How long a page or API call waits for its change before saying it is still
+# running: the app's HOSTING_WAIT_SECONDS (config.py).
+CONFIGURED_WAIT = "configured"
 
 
 @dataclass(frozen=True)
@@ -51,13 +54,15 @@ def _check(actor, account: HostingAccount) -> None:
 
 def _wait(case, operation, wait, password: str | None = None, dns_request=None) -> Done:
     reference = case.reference
+    if wait == CONFIGURED_WAIT:
+        wait = current_app.config["HOSTING_WAIT_SECONDS"]
     operation = ops.run_and_wait(operation.id, timeout=wait)
     ops.raise_if_failed(operation)
     return Done(reference, operation.id, operation.status == SUCCEEDED, password, dns_request)
 
 
 def add_ftp_user(
-    actor, account: HostingAccount, user, path, *, channel="portal", wait=WAIT_SECONDS
+    actor, account: HostingAccount, user, path, *, channel="portal", wait=CONFIGURED_WAIT
 ) -> Done:
     _check(actor, account)
     user, path = v.ftp_user(user), v.relative_path(path or "")
@@ -68,7 +73,7 @@ def add_ftp_user(
 
 
 def reset_ftp_password(
-    actor, account: HostingAccount, user: str, *, channel="portal", wait=WAIT_SECONDS
+    actor, account: HostingAccount, user: str, *, channel="portal", wait=CONFIGURED_WAIT
 ) -> Done:
     _check(actor, account)
     case, operation, password = ops.request_ftp_reset(
@@ -78,7 +83,7 @@ def reset_ftp_password(
 
 
 def delete_ftp_user(
-    actor, account: HostingAccount, user: str, *, channel="portal", wait=WAIT_SECONDS
+    actor, account: HostingAccount, user: str, *, channel="portal", wait=CONFIGURED_WAIT
 ) -> Done:
     _check(actor, account)
     case, operation = ops.request_ftp_delete(account.name, user, actor=actor, channel=channel)
@@ -128,7 +133,7 @@ def add_subdomain(
     *,
     contact: str | None = None,
     channel: str = "portal",
-    wait: float | None = WAIT_SECONDS,
+    wait: float | str | None = CONFIGURED_WAIT,
     live: Callable = zones.live_zone,
     notify: Callable | None = None,
 ) -> Done:
@@ -221,7 +226,7 @@ def create_account(
     server=None,
     wordpress=False,
     channel: str = "portal",
-    wait: float | None = WAIT_SECONDS,
+    wait: float | str | None = CONFIGURED_WAIT,
 ) -> tuple[HostingAccount, Done]:
     """A new account for a school's domain, on the named server or the one with
     the most free capacity; Done.password is the WordPress admin password (shown
@@ -265,7 +270,7 @@ def change_state(
     verb: str,
     *,
     channel: str = "portal",
-    wait: float | None = WAIT_SECONDS,
+    wait: float | str | None = CONFIGURED_WAIT,
 ) -> tuple[HostingAccount, Done]:
     """suspend, unsuspend or delete the account (Conflict when its status does not
     allow it). Technicians only."""
@@ -289,7 +294,7 @@ def delete_account(
     confirm,
     *,
     channel: str = "portal",
-    wait: float | None = WAIT_SECONDS,
+    wait: float | str | None = CONFIGURED_WAIT,
 ) -> tuple[HostingAccount, Done]:
     """Delete the account once the technician has typed its name to confirm."""
     _check_staff(actor, "delete hosting accounts")

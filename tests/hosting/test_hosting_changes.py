@@ -247,3 +247,32 @@ def test_cli_shows_the_log_of_a_change_that_failed(runner, recording_runner, hos
     assert "fatal: [h1]: FAILED! ftp: Rebuild the FTP user database failed" in result.stderr
     assert "error: ftp.yml failed: ftp: Rebuild the FTP user database failed" in result.stderr
     assert db.session.query(FtpAccount).count() == 0
+
+
+def test_a_change_still_queued_after_the_wait_answers_202_and_is_done_later(
+    app, api, recording_runner, hosted_school, make_contact
+):
+    """The account's earlier change is still queued (one change at a time per
+    account), so this one cannot run within the wait: 202 `pending`, with the
+    password, which the worker then sets."""
+    from provisioner.hosting import operations as ops
+    from provisioner.jobs.embedded import EmbeddedExecutor
+
+    school, account = hosted_school("stmarys.essex.sch.uk")
+    head = api(make_contact(school, "head@stmarys.example"))
+    ops.request_ftp_account(account.name, "stmarys.first")  # queued, not run yet
+    app.config["HOSTING_WAIT_SECONDS"] = 0.3
+
+    response = head.post(
+        f"/api/v1/hosting/{account.name}/ftp-accounts", json={"user": "stmarys.second"}
+    )
+    assert response.status_code == 202, response.get_json()
+    body = response.get_json()
+    assert body["change"] == "pending" and len(body["password"]) >= 16
+    assert "stmarys.second" not in _ftp_users(account.name)
+
+    EmbeddedExecutor(app).run_until_idle()
+    db.session.expire_all()
+    assert _ftp_users(account.name) == ["stmarys.first", "stmarys.second"]
+    second = [c[2] for c in recording_runner.calls if c[2].get("ftp_user") == "stmarys.second"]
+    assert second[0]["ftp_password"] == body["password"]
