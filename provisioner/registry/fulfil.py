@@ -24,13 +24,12 @@ from provisioner.cases.models import Case
 from provisioner.db import db, utcnow
 from provisioner.errors import Conflict, DomainLimitReached, Forbidden, NotFound, ValidationError
 from provisioner.registry import notify
-from provisioner.registry import services as domains
 from provisioner.registry.lifecycle_models import ExpiryCheck, RegistrationRequest
 from provisioner.registry.models import Domain
 from provisioner.registry.quotes import format_price
 from provisioner.registry.registrars import KINDS, Completion, Registrar, RegistrarError
 from provisioner.schools.models import School, User
-from provisioner.zones.domain_setup import add_domain_on
+from provisioner.zones.domain_setup import add_domain_on, undo_domain_on
 from provisioner.zones.models import DnsProviderConfig
 from provisioner.zones.provider_configs import get_provider_config
 
@@ -224,15 +223,15 @@ def _register(request, registrar, details, provider_name):
         check_room(request)
         school = db.session.get(School, request.school_id)
         config = get_provider_config(provider_name) if provider_name else school_provider(school)
-        domain = add_domain_on(school.urn, request.name, config)  # holds the limit
+        domain, zone_created = add_domain_on(school.urn, request.name, config)  # holds the limit
         added = True
     else:
         domain, added = existing, False  # a retried job: an earlier attempt added it
     try:
         result = recorded or registrar.register(request.name, request.years, details)
     except (RegistrarError, ValidationError):
-        if added:
-            domains.remove_domain(domain)  # give the school's slot back
+        if added:  # the school's slot back, and the zone if it was made for this
+            undo_domain_on(domain, config, zone_created)
         raise
     return domain, result
 

@@ -69,6 +69,16 @@ def adopt_or_create(provider: DnsProvider, zone: str) -> LiveZone:
         return provider.create_zone(zone)
 
 
+def settle_zone(provider: DnsProvider, zone: str) -> bool:
+    """Adopt the zone the provider already serves, or create it: True if created."""
+    try:
+        provider.read_zone(zone)
+        return False
+    except ZoneNotFound:
+        provider.create_zone(zone)
+        return True
+
+
 def live_zone(domain: Domain) -> LiveZone:
     return adopt_or_create(provider_for(domain), domain.name)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -109,7 +110,7 @@ def test_route53domains_registration_runs_as_an_operation(api, approved, worker)
 
 @pytest.mark.parametrize("contact_configured", [False])
 def test_a_registrar_refusal_puts_the_request_back_and_keeps_nothing(
-    api, approved, worker, contact_configured
+    app, api, approved, worker, contact_configured
 ):
     tech, school, rid = approved
     queued = api(tech).post(
@@ -124,6 +125,8 @@ def test_a_registrar_refusal_puts_the_request_back_and_keeps_nothing(
     assert db.session.get(RegistrationRequest, rid).status == "approved"
     assert db.session.scalar(select(func.count()).select_from(Domain)) == 0
     assert db.session.get(School, school.id).domain_count == 0
+    # nor the zone it had made for the name on the school's DNS provider
+    assert not (Path(app.config["ZONES_DIRECTORY"]) / "newschool-academy.com.db").exists()
 
     # Once the technician has fixed the cause, sending it again makes a new operation.
     retry = api(tech).post(

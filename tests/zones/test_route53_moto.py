@@ -9,6 +9,7 @@ from provisioner.zones.errors import ProviderError, ZoneNotFound
 from provisioner.zones.plan import inverse
 from provisioner.zones.plan import plan as planner
 from provisioner.zones.providers.route53 import Route53Provider
+from provisioner.zones.validate import desired_from_changes
 
 ZONE = "stmarys.example.sch.uk"
 
@@ -159,3 +160,16 @@ def test_unreachable_endpoint_is_a_clear_error(monkeypatch):
     provider = Route53Provider(endpoint_url=f"http://127.0.0.1:{free_port()}")
     with pytest.raises(ProviderError, match="Route 53 could not be reached"):
         provider.read_zone(ZONE)
+
+
+def test_delete_zone_removes_an_empty_hosted_zone_and_refuses_one_with_records(provider, live):
+    changes = [{"action": "add", "name": "www", "type": "A", "values": ["192.0.2.1"]}]
+    other = provider.create_zone("other.example.test")
+    provider.delete_zone("other.example.test")  # empty: gone, so it is no longer billed
+    names = [z["Name"] for z in provider.client.list_hosted_zones()["HostedZones"]]
+    assert names == [ZONE + "."] and other.zone == "other.example.test"
+
+    provider.apply(planner(desired_from_changes(ZONE, changes, live.records), live))
+    with pytest.raises(ProviderError, match="has records besides SOA and NS"):
+        provider.delete_zone(ZONE)
+    assert provider.read_zone(ZONE).records != live.records  # untouched, www still there

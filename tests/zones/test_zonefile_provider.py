@@ -191,3 +191,16 @@ def test_bind_serves_the_written_zone(provider, bind_server):
         [rrset] = [r for r in answer.answer if r.rdtype == dns.rdatatype.from_text(record.type)]
         assert rrset.ttl == record.ttl
         assert sorted(canonical_text(rd) for rd in rrset) == list(record.values), record
+
+
+def test_delete_zone_removes_an_empty_zone_and_refuses_one_with_records(tmp_path, provider):
+    fresh = ZonefileProvider(tmp_path / "fresh", today=lambda: TODAY)
+    fresh.create_zone("new-school.sch.uk")
+    fresh.delete_zone("new-school.sch.uk")
+    with pytest.raises(ZoneNotFound):
+        fresh.read_zone("new-school.sch.uk")
+    fresh.delete_zone("new-school.sch.uk")  # already gone: nothing to do
+    before = provider.path(ZONE).read_text()
+    with pytest.raises(ProviderError, match="has records besides SOA and NS"):
+        provider.delete_zone(ZONE)
+    assert provider.path(ZONE).read_text() == before

@@ -38,6 +38,10 @@ class DnsProvider(Protocol):
     def create_zone(self, zone: str) -> LiveZone:
         """Create an empty zone (SOA and NS only) and return it."""
 
+    def delete_zone(self, zone: str) -> None:
+        """Remove an empty zone this system created (SOA and NS only): the undo of
+        create_zone when what it was made for failed. Refuses a zone with records."""
+
     def apply(self, plan) -> ApplyResult:  # plan: provisioner.zones.plan.Plan
         """Apply every change of the plan, each guarded so that a record set
         that no longer matches what the plan saw makes the whole apply fail

@@ -139,6 +139,13 @@ class Rfc2136Provider:
                 fields={"zone": zone},
             ) from None
 
+    def delete_zone(self, zone: str) -> None:
+        # create_zone never creates one here, so there is never one of ours to undo
+        raise ProviderError(
+            f"zone {zone} is configured in named.conf on {self.server}; remove it there",
+            fields={"zone": zone},
+        )
+
     # ---- applying ----------------------------------------------------------------
 
     def apply(self, plan) -> ApplyResult:

@@ -128,6 +128,20 @@ class Route53Provider:
         self._wait_insync(created["ChangeInfo"], zone)
         return self.read_zone(zone)
 
+    def delete_zone(self, zone: str) -> None:
+        try:
+            live = self.read_zone(zone)
+        except ZoneNotFound:
+            return
+        if any(r.type not in ("SOA", "NS") for r in live.records):
+            raise ProviderError(
+                f"The hosted zone {zone} has records besides SOA and NS: not deleting it",
+                fields={"zone": zone},
+            )
+        # a hosted zone left behind is billed every month
+        self._call("delete_hosted_zone", zone, Id=self.zone_id(zone))
+        self._zone_ids.pop(zone, None)
+
     def nameservers(self, zone: str) -> list[str]:
         if self._nameservers is not None:
             return list(self._nameservers)

@@ -125,6 +125,19 @@ class ZonefileProvider:
             self._write(path, render_zone_text(zone, records))
         return LiveZone(zone, tuple(sorted(records)), serial)
 
+    def delete_zone(self, zone: str) -> None:
+        zone = normalise_zone(zone)
+        with self._locked(zone) as path:
+            if not path.exists():
+                return
+            live = self._read(zone, path)
+            if any(r.type not in ("SOA", "NS") for r in live.records):
+                raise ProviderError(
+                    f"The zone {zone} has records besides SOA and NS: not deleting it",
+                    fields={"zone": zone},
+                )
+            path.unlink()
+
     def apply(self, plan: Plan) -> ApplyResult:
         if not plan.changes:
             return ApplyResult(atomic=True, messages=0, detail="nothing to change")
