@@ -13,6 +13,9 @@ from __future__ import annotations
 import json
 import re
 
+import pytest
+
+from provisioner.cases.services import open_case
 from provisioner.hosting import servers, services, sites
 from provisioner.registry.services import add_domain
 from provisioner.schools.services import create_token
@@ -71,9 +74,10 @@ def _urls(app, values: dict[str, list[str]]):
             yield from _urls_for(rule, values)
 
 
-def test_no_write_route_answers_5xx_to_junk(
-    app, client, make_school, make_contact, make_technician, tmp_path
-):
+@pytest.fixture
+def junk_values(app, make_school, make_contact, tmp_path) -> dict[str, list[str]]:
+    """Rows for the path parameters to name (the playbooks stood in for), and
+    their values: real rows first, then ones that do not exist."""
     from tests.hosting.conftest import RecordingRunner
 
     recording_runner = app.extensions["hosting_runner"] = RecordingRunner()
@@ -87,12 +91,14 @@ def test_no_write_route_answers_5xx_to_junk(
         recording_runner, school_urn=school.urn, domain="stmarys.essex.sch.uk"
     )
     sites.add_ftp_account(recording_runner, account.name, "stmarys.web")
-    from provisioner.cases.services import open_case
-
     case = open_case(school=school, subject="Junk test", category="general", channel="portal")
+    return _path_values(account.name, "stmarys.essex.sch.uk", case.reference)
+
+
+def test_no_write_route_answers_5xx_to_junk(app, client, make_technician, junk_values):
+    values = junk_values
     token = create_token(make_technician().email)
     headers = {"Authorization": f"Bearer {token}"}
-    values = _path_values(account.name, "stmarys.essex.sch.uk", case.reference)
 
     failures = []
     seen = {}
@@ -120,29 +126,11 @@ JUNK_FORM_VALUES = ["", "x" * 5000, "../../etc/passwd", "<script>alert(1)</scrip
                     "-1", "nul\x00byte", "  ", "9" * 40]  # fmt: skip
 
 
-def test_no_page_form_answers_5xx_to_junk(
-    app, client, login, make_school, make_contact, make_technician, tmp_path
-):
+def test_no_page_form_answers_5xx_to_junk(app, client, login, make_technician, junk_values):
     """The same walk for the pages' writing routes, as a logged-in technician, with
     form fields full of junk text (forms only carry text)."""
-    from tests.hosting.conftest import RecordingRunner
-
-    recording_runner = app.extensions["hosting_runner"] = RecordingRunner()
-    school = make_school(urn="123456")
-    make_contact(school, "head@stmarys.example")
-    add_domain(school.urn, "stmarys.essex.sch.uk")
-    servers.add_server(
-        "h1", connection="local", root=str(tmp_path / "h1"), capacity_bytes=100 * 1024**3
-    )
-    account = services.create_account(
-        recording_runner, school_urn=school.urn, domain="stmarys.essex.sch.uk"
-    )
-    sites.add_ftp_account(recording_runner, account.name, "stmarys.web")
-    from provisioner.cases.services import open_case
-
-    case = open_case(school=school, subject="Junk test", category="general", channel="portal")
     login(make_technician())
-    values = _path_values(account.name, "stmarys.essex.sch.uk", case.reference)
+    values = junk_values
 
     failures, seen = [], {}
     for rule in app.url_map.iter_rules():
