@@ -7,7 +7,6 @@ import json
 from datetime import datetime
 
 import click
-from flask import current_app
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -223,18 +222,11 @@ def request_complete(
     }
     try:
         kind, details = fulfil.parse_completion(body)
-        if kind == "manual":
-            done = fulfil.complete(
-                request.id,
-                actor,
-                registrars.build(kind, current_app.config),
-                details,
-                provider_name=provider,
-            )
-            return fulfil.request_dict(done), _done_text(done)
-        operation = registrar_jobs.queue_completion(
+        done, operation = registrar_jobs.start_completion(
             request.id, actor, kind, details, provider_name=provider
         )
+        if operation is None:
+            return fulfil.request_dict(done), _done_text(done)
     except ProvisionerError as exc:
         raise _with_options(exc) from None
     operation = _run_and_wait(operation.id)

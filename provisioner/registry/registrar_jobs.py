@@ -30,6 +30,29 @@ from provisioner.zones.provider_configs import get_provider_config
 COMPLETE_KIND = "registry.complete_request"
 
 
+def start_completion(
+    request_id: int,
+    actor: User,
+    registrar_kind: str,
+    details: Completion = Completion(),
+    *,
+    provider_name: str | None = None,
+) -> tuple[RegistrationRequest, Operation | None]:
+    """What a technician's "complete" does on every surface: `manual` records what
+    was done at the registrar at once (the request, None); any other registrar is
+    a call to make, handed to a worker (the request, its operation)."""
+    if registrar_kind == "manual":
+        from provisioner.registry import registrars
+
+        registrar = registrars.build(registrar_kind, current_app.config)
+        done = complete(request_id, actor, registrar, details, provider_name=provider_name)
+        return done, None
+    operation = queue_completion(
+        request_id, actor, registrar_kind, details, provider_name=provider_name
+    )
+    return db.session.get(RegistrationRequest, int(request_id)), operation
+
+
 def queue_completion(
     request_id: int,
     actor: User,

@@ -212,19 +212,12 @@ def request_complete(request_id: int):
     provider = request.form.get("provider") or None
     try:
         kind, details = fulfil.parse_completion(request.form)
-        if kind == "manual":
-            fulfil.complete(
-                made.id,
-                current_user,
-                registrars.build(kind, _config()),
-                details,
-                provider_name=provider,
-            )
+        _done, operation = registrar_jobs.start_completion(
+            made.id, current_user, kind, details, provider_name=provider
+        )
+        if operation is None:
             flash(f"{made.name}: done, and the case is resolved.", "success")
         else:
-            operation = registrar_jobs.queue_completion(
-                made.id, current_user, kind, details, provider_name=provider
-            )
             flash(f"{made.name}: sent to {kind} (operation {operation.id}).", "success")
     except ProvisionerError as exc:
         return _show_request(made, exc.status, exc.message)

@@ -13,7 +13,6 @@ from provisioner.registry import (
     overview,
     quotes,
     registrar_jobs,
-    registrars,
     scheduled,
 )
 from provisioner.registry import services as domains
@@ -80,20 +79,12 @@ def complete_domain_request(request_id: str):
     made = fulfil.get_request(request_id, user)
     body = json_body()
     kind, details = fulfil.parse_completion(body)
-    provider = body.get("provider") or None
-    if kind == "manual":
-        done = fulfil.complete(
-            made.id,
-            user,
-            registrars.build(kind, current_app.config),
-            details,
-            provider_name=provider,
-        )
-        return jsonify(fulfil.request_dict(done))
-    operation = registrar_jobs.queue_completion(
-        made.id, user, kind, details, provider_name=provider
+    done, operation = registrar_jobs.start_completion(
+        made.id, user, kind, details, provider_name=body.get("provider") or None
     )
-    return jsonify({**fulfil.request_dict(made), "operation": operation.id}), 202
+    if operation is None:
+        return jsonify(fulfil.request_dict(done))
+    return jsonify({**fulfil.request_dict(done), "operation": operation.id}), 202
 
 
 def _scoped_domain(name: str):
