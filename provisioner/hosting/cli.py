@@ -7,12 +7,10 @@ from contextlib import contextmanager
 import click
 
 from provisioner.cli import json_option
-from provisioner.db import db
 from provisioner.hosting import operations as ops
 from provisioner.hosting import school_changes as changes
 from provisioner.hosting import servers, services
 from provisioner.hosting import validation as v
-from provisioner.hosting.models import HostingAccount
 
 _runner = ops.app_runner
 # The CLI is the provider's own: no actor to check, the case's channel is
@@ -134,14 +132,6 @@ def _done(done, data: dict, text: str):
     return data, f"case {done.case_reference}\n{text}"
 
 
-def _wait(operation):
-    """Run or wait for the operation, echo its log to stderr, raise if it failed."""
-    operation = ops.run_and_wait(operation.id)
-    _echo_log(operation.id)
-    ops.raise_if_failed(operation)
-    return operation
-
-
 @hosting_group.command("create")
 @click.option("--school", "school_urn", required=True)
 @click.option("--domain", required=True)
@@ -152,30 +142,27 @@ def _wait(operation):
 def create(school_urn, domain, plan, server_name, wordpress):
     """Create a hosting account; waits until it is active or failed. With --wordpress,
     prints the WordPress admin user and password (shown once)."""
-    account, case, operation, admin_password = ops.request_create(
-        school_urn=school_urn,
-        domain=domain,
-        plan=plan,
-        server_name=server_name,
-        wordpress=wordpress,
-    )
-    name, reference = account.name, case.reference
-    _wait(operation)
-    account = services.get_account(name)
-    text = (
-        f"case {reference}\n"
-        f"account {account.name} ({account.domain}) is {account.status} on {account.server.name}"
-    )
-    data = account.to_dict() | {"case": reference, "operation": operation.id}
+    with _log_if_it_fails():
+        account, done = changes.create_account(
+            None,
+            school_urn=school_urn,
+            domain=domain,
+            plan=plan,
+            server=server_name,
+            wordpress=wordpress,
+            **_CLI,
+        )
+    text = f"account {account.name} ({account.domain}) is {account.status} on {account.server.name}"
+    data = account.to_dict()
     if account.wordpress:
         admin = services.wordpress_admin_user(account)
         text += (
             f"\nWordPress admin: {account.wordpress_admin_url}\n"
             f"WordPress admin user {admin}\n"
-            f"password (shown once): {admin_password}"
+            f"password (shown once): {done.password}"
         )
-        data |= {"wordpress_admin_user": admin, "wordpress_admin_password": admin_password}
-    return data, text
+        data |= {"wordpress_admin_user": admin, "wordpress_admin_password": done.password}
+    return _done(done, data, text)
 
 
 def _state_command(verb: str):
@@ -183,12 +170,9 @@ def _state_command(verb: str):
     @click.argument("account")
     @json_option
     def command(account):
-        result, case, operation = ops.request_state_change(account, verb)
-        reference = case.reference
-        _wait(operation)
-        result = db.session.get(HostingAccount, result.id)
-        data = result.to_dict() | {"case": reference, "operation": operation.id}
-        return data, f"case {reference}\naccount {result.name} is {result.status}"
+        with _log_if_it_fails():
+            result, done = changes.change_state(None, services.get_account(account), verb, **_CLI)
+        return _done(done, result.to_dict(), f"account {result.name} is {result.status}")
 
     return command
 
