@@ -64,16 +64,24 @@ def _check_chars(field: str, what: str, value: str, allowed: str) -> None:
         )
 
 
-def account_name(value: object) -> str:
-    name = _text("account", "Account name", value)
-    if len(name) > ACCOUNT_MAX:
+def _name(field: str, what: str, value: object, shortest: int, longest: int, allowed: str) -> str:
+    """A name's common checks, each refusal naming the problem: text, no characters
+    outside `allowed` (words for the message), length within [shortest, longest]."""
+    name = _text(field, what, value)
+    if len(name) > longest:
         raise _fail(
-            "account",
-            f"Account name {name!r} is too long ({len(name)} characters, at most {ACCOUNT_MAX})",
+            field, f"{what} {name!r} is too long ({len(name)} characters, at most {longest})"
         )
-    _check_chars("account", "Account name", name, "lower-case letters, digits and hyphens")
-    if len(name) < 3:
-        raise _fail("account", f"Account name {name!r} is too short (at least 3 characters)")
+    _check_chars(field, what, name, allowed)
+    if len(name) < shortest:
+        raise _fail(field, f"{what} {name!r} is too short (at least {shortest} characters)")
+    return name
+
+
+def account_name(value: object) -> str:
+    name = _name(
+        "account", "Account name", value, 3, ACCOUNT_MAX, "lower-case letters, digits and hyphens"
+    )
     if not _ACCOUNT.fullmatch(name) or "--" in name:
         raise _fail(
             "account",
@@ -86,15 +94,8 @@ def account_name(value: object) -> str:
 
 
 def ftp_user(value: object) -> str:
-    name = _text("user", "FTP user name", value)
-    if len(name) > FTP_USER_MAX:
-        raise _fail(
-            "user",
-            f"FTP user name {name!r} is too long ({len(name)} characters, at most {FTP_USER_MAX})",
-        )
-    _check_chars("user", "FTP user name", name, "lower-case letters, digits, '.', '_' and '-'")
-    if len(name) < 3:
-        raise _fail("user", f"FTP user name {name!r} is too short (at least 3 characters)")
+    allowed = "lower-case letters, digits, '.', '_' and '-'"
+    name = _name("user", "FTP user name", value, 3, FTP_USER_MAX, allowed)
     if not _FTP_USER.fullmatch(name) or ".." in name:
         raise _fail(
             "user",
