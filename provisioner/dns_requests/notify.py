@@ -2,7 +2,7 @@
 
 Mail goes through provisioner.mail.outbound at once. A send that fails does not
 undo the request it reports on (that is saved already): the message is queued as
-an operation (MAIL_KIND) that retries with back-off until the server takes it,
+an operation (mail/queue.py) that retries with back-off until the server takes it,
 and the delay is noted on the case for the technician.
 """
 
@@ -17,6 +17,7 @@ from flask import current_app, render_template
 from provisioner.cases import services as cases
 from provisioner.db import db
 from provisioner.mail.outbound import MailError, Message, send_mail
+from provisioner.mail.queue import queue_mail
 
 log = logging.getLogger("provisioner.dns_requests")
 LONDON = ZoneInfo("Europe/London")
@@ -32,28 +33,13 @@ def _sender_name() -> str:
     return current_app.config.get("MAIL_SIGNATURE", "The IT service desk")
 
 
-MAIL_KIND = "dns_request.mail"
-
-
 def deliver(message: Message, case=None, send=None) -> bool:
     """Send now; if the mail server refuses, queue the message to be retried."""
     try:
         (send or send_mail)(message)
     except MailError as exc:
         log.error("could not send %r to %s: %s", message.subject, message.to, exc.message)
-        from provisioner.jobs.service import enqueue
-
-        enqueue(
-            MAIL_KIND,
-            {
-                "to": message.to,
-                "subject": message.subject,
-                "text": message.text,
-                "headers": message.headers,
-            },
-            resource_key=f"mail:{message.to[0]}",
-            case_id=case.id if case is not None else None,
-        )
+        queue_mail(message, case_id=case.id if case is not None else None)
         if case is not None:
             cases.add_event(
                 case,
@@ -64,14 +50,6 @@ def deliver(message: Message, case=None, send=None) -> bool:
         db.session.commit()
         return False
     return True
-
-
-def send_queued(payload: dict) -> None:
-    """The MAIL_KIND operation: MailError makes the worker try again later."""
-    message = Message(
-        payload["to"], payload["subject"], payload["text"], headers=payload.get("headers") or {}
-    )
-    send_mail(message)
 
 
 def describe_plan(plan: dict | None) -> list[str]:

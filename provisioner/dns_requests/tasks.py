@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from provisioner.dns_requests import apply, notify
+from provisioner.dns_requests import apply
 from provisioner.dns_requests.review import APPLY_KIND
 from provisioner.jobs.registry import on_final_failure, register_handler, register_periodic
-from provisioner.mail.outbound import MailError
 from provisioner.zones.errors import ProviderError
 
 
@@ -30,13 +29,6 @@ register_handler(
     lease=timedelta(seconds=90),
 )
 on_final_failure(_gave_up)
-register_handler(
-    notify.MAIL_KIND,
-    lambda ctx: notify.send_queued(ctx.payload),
-    retryable=(MailError,),
-    max_attempts=10,
-    backoff_base=timedelta(minutes=1),
-)
 
 
 def poll_inbound_maildir(now) -> None:

@@ -8,7 +8,6 @@ from provisioner.errors import ProvisionerError
 from provisioner.hosting import operations
 from provisioner.hosting import usage as usage_module
 from provisioner.jobs.registry import on_final_failure, register_handler, register_periodic
-from provisioner.mail.outbound import MailError
 
 # A failed playbook needs a person (it has already rolled back); a crashed worker's
 # operation runs again, and the handler skips what was already done.
@@ -35,11 +34,4 @@ def collect_usage(now) -> None:
         )
 
 
-register_handler(
-    usage_module.MAIL_KIND,
-    lambda ctx: usage_module.send_queued(ctx.payload),
-    retryable=(MailError,),
-    max_attempts=10,
-    backoff_base=timedelta(minutes=1),
-)
 register_periodic("hosting.usage", collect_usage, daily_at=time(2, 30))

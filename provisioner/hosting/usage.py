@@ -22,14 +22,13 @@ from provisioner.db import db
 from provisioner.hosting import services
 from provisioner.hosting.models import HostingAccount, HostingUsageAlert
 from provisioner.hosting.runner import PlaybookFailed, PlaybookRunner
-from provisioner.jobs import enqueue
-from provisioner.mail.outbound import Message, send_mail
+from provisioner.mail.outbound import Message
+from provisioner.mail.queue import queue_mail
 
 log = logging.getLogger("provisioner.hosting")
 
 THRESHOLDS = (80, 95, 100)
 REARM_POINTS = 5
-MAIL_KIND = "hosting.usage_mail"
 
 
 def crossed(used_bytes: int, quota_bytes: int) -> list[int]:
@@ -110,11 +109,7 @@ def announce(account: HostingAccount) -> int | None:
         return None
     if to:
         message = _message(account, top, to)
-        enqueue(
-            MAIL_KIND,
-            {"to": message.to, "subject": message.subject, "text": message.text},
-            resource_key=f"mail:hosting:{account.name}",
-        )
+        queue_mail(message, resource_key=f"mail:hosting:{account.name}")
     else:
         log.warning(
             "account %s crossed %s%% but its school has no nominated contacts", account.name, top
@@ -147,8 +142,3 @@ def collect_all(runner: PlaybookRunner) -> tuple[int, list[str]]:
             continue
         measured += 1
     return measured, failures
-
-
-def send_queued(payload: dict) -> None:
-    """The MAIL_KIND operation; MailError makes the worker try again later."""
-    send_mail(Message(payload["to"], payload["subject"], payload["text"]))
