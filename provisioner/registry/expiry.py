@@ -224,3 +224,14 @@ def run_concurrently(
             if progress is not None:
                 progress(done, len(items), results[index])
     return results  # type: ignore[return-value]
+
+
+def parse_day(value: object, field: str) -> date:
+    """A date written YYYY-MM-DD (or a date already), else a refusal naming `field`."""
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(value.strip()) if isinstance(value, str) else None
+    except ValueError:
+        pass
+    raise ValidationError(f"{value!r} is not a date: use YYYY-MM-DD", fields={field: "YYYY-MM-DD"})

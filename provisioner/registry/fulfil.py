@@ -24,6 +24,7 @@ from provisioner.cases.models import Case
 from provisioner.db import db, utcnow
 from provisioner.errors import Conflict, DomainLimitReached, Forbidden, NotFound, ValidationError
 from provisioner.registry import notify
+from provisioner.registry.expiry import parse_day
 from provisioner.registry.lifecycle_models import ExpiryCheck, RegistrationRequest
 from provisioner.registry.models import Domain
 from provisioner.registry.quotes import format_price
@@ -267,7 +268,6 @@ def _record_expiry(domain: Domain, expires_on, source: str, actor: User, now) ->
 
 def parse_completion(data: dict) -> tuple[str, Completion]:
     """A form's or a JSON body's fields -> (registrar kind, Completion); bad input named."""
-    from datetime import date
 
     kind = str(data.get("registrar") or "manual").strip()
     if kind not in KINDS:
@@ -288,16 +288,7 @@ def parse_completion(data: dict) -> tuple[str, Completion]:
                 "the cost is a whole number of pence, 0 or more", fields={"cost_pence": "pence"}
             )
     expiry = data.get("new_expiry")
-    if expiry in (None, ""):
-        expiry = None
-    else:
-        try:
-            expiry = date.fromisoformat(str(expiry).strip())
-        except ValueError:
-            raise ValidationError(
-                f"the new expiry date {expiry!r} is not a date (YYYY-MM-DD)",
-                fields={"new_expiry": "YYYY-MM-DD"},
-            ) from None
+    expiry = None if expiry in (None, "") else parse_day(expiry, "new_expiry")
     return kind, Completion(
         reference=str(data.get("reference") or "").strip(),
         cost_pence=cost,

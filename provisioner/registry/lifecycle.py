@@ -27,6 +27,7 @@ from provisioner.registry.expiry import (
     Outcome,
     check_one,
     manual,
+    parse_day,
     run_concurrently,
 )
 from provisioner.registry.lifecycle_models import ExpiryCheck, ExpiryEscalation, ReminderSent
@@ -124,12 +125,13 @@ def _apply(domain: Domain, result: ExpiryResult, actor: User | None = None) -> N
 
 
 def set_expiry_manually(
-    domain: Domain, expiry: date, actor: User, *, now: datetime | None = None
+    domain: Domain, expiry: date | str, actor: User, *, now: datetime | None = None
 ) -> ExpiryResult:
-    """A technician's date (for names with no registry expiry, or a registry that lags)."""
+    """A technician's date (for names with no registry expiry, or a registry that
+    lags), as a date or as the YYYY-MM-DD text a form or request sent."""
     if not actor.is_staff:
         raise Forbidden("only technicians may set an expiry date by hand")
-    result = manual(domain.name, expiry, now or utcnow())
+    result = manual(domain.name, parse_day(expiry, "expires_on"), now or utcnow())
     _apply(domain, result, actor)
     db.session.commit()
     return result

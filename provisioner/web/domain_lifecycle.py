@@ -8,8 +8,6 @@ and renders; a refusal is shown on the page with its 4xx status and changes noth
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -97,14 +95,8 @@ def set_expiry(name: str):
         abort(403, "Only technicians set expiry dates by hand.")
     PostForm().validate_on_submit() or abort(400, "The form expired; reload and try again.")
     try:
-        text = request.form.get("expires_on", "").strip()
-        try:
-            day = date.fromisoformat(text)
-        except ValueError:
-            raise ValidationError(
-                f"{text!r} is not a date: use YYYY-MM-DD", fields={"expires_on": "YYYY-MM-DD"}
-            ) from None
-        set_expiry_manually(domain, day, current_user)
+        result = set_expiry_manually(domain, request.form.get("expires_on", ""), current_user)
+        day = result.expiry
     except ProvisionerError as exc:
         return _show_domain(domain, exc.status, exc.message)
     flash(f"{domain.unicode_name} now expires on {day:%d %B %Y} (set by hand).", "success")

@@ -129,7 +129,7 @@ def test_complete_without_json_says_what_was_done(runner, requests):
 REFUSALS = [
     ("999", MANUAL + ["--expires", "2028-11-29"], TECH, "no domain request #999"),
     ("quoted", MANUAL + ["--expires", "2028-11-29"], TECH, "has not been approved"),
-    ("approved", MANUAL + ["--expires", "29/11/2028"], TECH, "is not a date (YYYY-MM-DD)"),
+    ("approved", MANUAL + ["--expires", "29/11/2028"], TECH, "is not a date: use YYYY-MM-DD"),
     (
         "approved",
         ["--registrar", "godaddy", "--expires", "2028-11-29"],

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import current_app, jsonify, request
 
 from provisioner.errors import NotFound, ValidationError
@@ -126,17 +124,7 @@ def put_domain_expiry(name: str):
     """A technician's date, e.g. for a .sch.uk name with no registry expiry: {expires_on}."""
     user = require_staff()
     domain = _scoped_domain(name)
-    text = json_body().get("expires_on")
-    try:
-        day = date.fromisoformat(text) if isinstance(text, str) else None
-    except ValueError:
-        day = None
-    if day is None:
-        raise ValidationError(
-            f"expires_on must be a date (YYYY-MM-DD), not {text!r}",
-            fields={"expires_on": "YYYY-MM-DD"},
-        )
-    set_expiry_manually(domain, day, user)
+    set_expiry_manually(domain, json_body().get("expires_on"), user)
     return domain_expiry(domain.name)
 
 
