@@ -179,6 +179,10 @@ def test_wordpress_account_lifecycle(
         "ftp_path": "public_html",
         "ftp_password": os.urandom(12).hex(),
     }
+    # check mode first makes no user (its password steps are skipped there)
+    assert run_or_raise(runner, "ftp.yml", target, ftp_vars, check=True).ok
+    with pytest.raises(ftplib.error_perm, match="530"):
+        ftp_login(target, ftp_vars["ftp_user"], ftp_vars["ftp_password"])
     assert run_or_raise(runner, "ftp.yml", target, ftp_vars).changed > 0
     assert run_or_raise(runner, "ftp.yml", target, ftp_vars).changed == 0
     ftp = ftp_login(target, ftp_vars["ftp_user"], ftp_vars["ftp_password"])
@@ -189,6 +193,8 @@ def test_wordpress_account_lifecycle(
 
     # Subdomain: its own vhost and docroot
     sub_vars = {"account": account, "domain": domain, "subdomain": "intranet"}
+    assert run_or_raise(runner, "subdomain.yml", target, sub_vars, check=True).changed > 0
+    assert not Path(target.root, "home", account, "subdomains", "intranet").exists()
     assert run_or_raise(runner, "subdomain.yml", target, sub_vars).changed > 0
     assert run_or_raise(runner, "subdomain.yml", target, sub_vars).changed == 0
     status, _, page = get(target, f"intranet.{domain}")
@@ -220,11 +226,15 @@ def test_wordpress_account_lifecycle(
         ftp_login(target, ftp_vars["ftp_user"], ftp_vars["ftp_password"])
     assert run_or_raise(runner, "suspend.yml", target, {"account": account}).changed == 0
 
-    run_or_raise(runner, "unsuspend.yml", target, {"account": account})
+    assert run_or_raise(runner, "unsuspend.yml", target, {"account": account}).changed > 0
     assert get(target, domain, "/notice.txt")[2] == "Term starts on Monday\n"
+    assert run_or_raise(runner, "unsuspend.yml", target, {"account": account}).changed == 0
     ftp_login(target, ftp_vars["ftp_user"], ftp_vars["ftp_password"]).quit()
 
-    # Delete: nothing of the account remains; its names no longer answer
+    # Delete: check mode first removes nothing; then nothing of the account remains
+    assert run_or_raise(runner, "delete.yml", target, {"account": account}, check=True).ok
+    assert get(target, domain, "/notice.txt")[2] == "Term starts on Monday\n"
+    assert leftovers(target, account) != []
     deleted = run_or_raise(runner, "delete.yml", target, {"account": account})
     assert deleted.changed > 0
     assert leftovers(target, account) == []
