@@ -11,32 +11,8 @@ from provisioner.db import db
 from provisioner.errors import Conflict, NotFound, ValidationError
 from provisioner.hosting import servers, services, sites
 from provisioner.hosting.models import GIB, HostingAccount
-from provisioner.hosting.runner import RunResult
 from provisioner.registry.services import add_domain
-
-
-class RecordingRunner:
-    """PlaybookRunner that records each run; `fail` maps a playbook to a failure."""
-
-    def __init__(self, fail: dict[str, str] | None = None):
-        self.calls: list[tuple[str, str, dict]] = []
-        self.fail = fail or {}
-
-    def run(self, playbook, target, variables, *, check=False, on_line=None):
-        self.calls.append((playbook, target.name, dict(variables)))
-        if playbook in self.fail:
-            return RunResult(playbook, "failed", 2, check, failure=self.fail[playbook])
-        facts = {}
-        if playbook == "usage.yml":
-            facts = {"hosting_usage": {"used_bytes": 123456, "quota_bytes": 5 * GIB}}
-        return RunResult(playbook, "successful", 0, check, stats={"changed": {"h": 1}}, facts=facts)
-
-
-@pytest.fixture
-def fake(app):
-    recorder = RecordingRunner()
-    app.extensions["hosting_runner"] = recorder
-    return recorder
+from tests.hosting.conftest import RecordingRunner
 
 
 @pytest.fixture
@@ -50,7 +26,7 @@ def school_with_domain(make_school):
 
 
 def test_new_accounts_go_to_the_server_with_most_free_capacity(
-    runner, fake, school_with_domain, tmp_path
+    runner, recording_runner, school_with_domain, tmp_path
 ):
     for name, capacity in (("small", 12 * GIB), ("big", 20 * GIB)):
         result = runner.invoke(
@@ -78,17 +54,21 @@ def test_new_accounts_go_to_the_server_with_most_free_capacity(
         placed.append(result.output.split(" on ")[-1].strip())
     # big: 20 -> 15 -> 10 free; small keeps 12, so the third goes to small
     assert placed == ["big", "big", "small"]
-    assert [c[1] for c in fake.calls] == ["big", "big", "small"]
+    assert [c[1] for c in recording_runner.calls] == ["big", "big", "small"]
 
 
-def test_one_account_per_school_per_plan(fake, school_with_domain, tmp_path):
+def test_one_account_per_school_per_plan(recording_runner, school_with_domain, tmp_path):
     servers.add_server("h1", connection="local", root=str(tmp_path), capacity_bytes=50 * GIB)
     school = school_with_domain("stmarys.essex.sch.uk")
-    first = services.create_account(fake, school_urn=school.urn, domain="stmarys.essex.sch.uk")
+    first = services.create_account(
+        recording_runner, school_urn=school.urn, domain="stmarys.essex.sch.uk"
+    )
     assert first.status == "active" and first.quota_bytes == 5_368_709_120
     with pytest.raises(Conflict, match="already has a standard hosting account"):
-        services.create_account(fake, school_urn=school.urn, domain="stmarys.essex.sch.uk")
-    assert len(fake.calls) == 1
+        services.create_account(
+            recording_runner, school_urn=school.urn, domain="stmarys.essex.sch.uk"
+        )
+    assert len(recording_runner.calls) == 1
 
 
 def test_failed_creation_is_recorded_with_its_reason(school_with_domain, tmp_path, runner, app):
@@ -117,32 +97,36 @@ def test_failed_creation_is_recorded_with_its_reason(school_with_domain, tmp_pat
     assert account.status == "active" and account.failure_reason is None
 
 
-def test_bad_input_is_refused_and_nothing_runs(fake, school_with_domain, tmp_path):
+def test_bad_input_is_refused_and_nothing_runs(recording_runner, school_with_domain, tmp_path):
     servers.add_server("h1", connection="local", root=str(tmp_path), capacity_bytes=50 * GIB)
     school = school_with_domain("stmarys.essex.sch.uk")
     with pytest.raises(ValidationError, match="not one of .* domains"):
-        services.create_account(fake, school_urn=school.urn, domain="elsewhere.sch.uk")
+        services.create_account(recording_runner, school_urn=school.urn, domain="elsewhere.sch.uk")
     with pytest.raises(ValidationError, match="Unknown plan"):
         services.create_account(
-            fake, school_urn=school.urn, domain="stmarys.essex.sch.uk", plan="gold"
+            recording_runner, school_urn=school.urn, domain="stmarys.essex.sch.uk", plan="gold"
         )
-    assert fake.calls == [] and services.list_accounts() == []
+    assert recording_runner.calls == [] and services.list_accounts() == []
 
-    account = services.create_account(fake, school_urn=school.urn, domain="stmarys.essex.sch.uk")
-    fake.calls.clear()
+    account = services.create_account(
+        recording_runner, school_urn=school.urn, domain="stmarys.essex.sch.uk"
+    )
+    recording_runner.calls.clear()
     with pytest.raises(ValidationError, match="may not contain '..'"):
-        sites.add_ftp_account(fake, account.name, "webmaster", "../../etc")
+        sites.add_ftp_account(recording_runner, account.name, "webmaster", "../../etc")
     with pytest.raises(ValidationError, match="not allowed"):
-        sites.add_ftp_account(fake, account.name, "web;master")
+        sites.add_ftp_account(recording_runner, account.name, "web;master")
     with pytest.raises(ValidationError, match="reserved"):
-        sites.add_subdomain(fake, account.name, "www")
+        sites.add_subdomain(recording_runner, account.name, "www")
     with pytest.raises(ValidationError, match="single label"):
-        sites.add_subdomain(fake, account.name, "a.b")
-    assert fake.calls == []
+        sites.add_subdomain(recording_runner, account.name, "a.b")
+    assert recording_runner.calls == []
     assert account.ftp_accounts == [] and account.subdomains == []
 
 
-def test_ftp_password_shown_once_and_lifecycle_commands(runner, fake, school_with_domain, tmp_path):
+def test_ftp_password_shown_once_and_lifecycle_commands(
+    runner, recording_runner, school_with_domain, tmp_path
+):
     servers.add_server("h1", connection="local", root=str(tmp_path), capacity_bytes=50 * GIB)
     school = school_with_domain("stmarys.essex.sch.uk")
     assert (
@@ -167,7 +151,7 @@ def test_ftp_password_shown_once_and_lifecycle_commands(runner, fake, school_wit
     )
     assert result.exit_code == 0, result.output
     password = result.output.split("password (shown once): ")[1].strip()
-    sent = fake.calls[-1][2]
+    sent = recording_runner.calls[-1][2]
     assert sent["ftp_password"] == password and sent["ftp_path"] == "public_html"
     assert password not in repr(HostingAccount.query.one().ftp_accounts[0].__dict__)
 
@@ -183,25 +167,25 @@ def test_ftp_password_shown_once_and_lifecycle_commands(runner, fake, school_wit
 
 
 def test_wordpress_account_needs_its_admin_password_and_gets_it_to_the_playbook(
-    fake, school_with_domain, tmp_path
+    recording_runner, school_with_domain, tmp_path
 ):
     servers.add_server("h1", connection="local", root=str(tmp_path), capacity_bytes=50 * GIB)
     school = school_with_domain("stmarys.essex.sch.uk")
     with pytest.raises(ValidationError, match="admin password"):
         services.create_account(
-            fake, school_urn=school.urn, domain="stmarys.essex.sch.uk", wordpress=True
+            recording_runner, school_urn=school.urn, domain="stmarys.essex.sch.uk", wordpress=True
         )
-    assert fake.calls == [] and services.list_accounts() == []
+    assert recording_runner.calls == [] and services.list_accounts() == []
 
     password = services.new_secret()
     account = services.create_account(
-        fake,
+        recording_runner,
         school_urn=school.urn,
         domain="stmarys.essex.sch.uk",
         wordpress=True,
         wordpress_admin_password=password,
     )
-    sent = fake.calls[-1][2]
+    sent = recording_runner.calls[-1][2]
     assert sent["wordpress_admin_password"] == password
     assert sent["wordpress_admin_user"] == "stmarys-admin"
     assert sent["wordpress_title"] == school.name
@@ -209,9 +193,13 @@ def test_wordpress_account_needs_its_admin_password_and_gets_it_to_the_playbook(
     assert password not in repr(HostingAccount.query.one().__dict__)
 
 
-def test_an_account_is_never_named_like_a_hosting_page(fake, school_with_domain, tmp_path):
+def test_an_account_is_never_named_like_a_hosting_page(
+    recording_runner, school_with_domain, tmp_path
+):
     """/hosting/servers is the servers page: a school at servers.example.org gets servers2."""
     servers.add_server("h1", connection="local", root=str(tmp_path), capacity_bytes=50 * GIB)
     school = school_with_domain("servers.example.org")
-    account = services.create_account(fake, school_urn=school.urn, domain="servers.example.org")
+    account = services.create_account(
+        recording_runner, school_urn=school.urn, domain="servers.example.org"
+    )
     assert account.name == "servers2"
