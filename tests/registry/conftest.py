@@ -97,6 +97,21 @@ def standard_rdap_answers() -> dict[str, Answer]:
     }
 
 
+# The registrant contact Route 53 Domains needs (ROUTE53DOMAINS_CONTACT), for tests.
+CONTACT = {
+    "FirstName": "Terry",
+    "LastName": "Technician",
+    "ContactType": "COMPANY",
+    "OrganizationName": "Schools IT",
+    "AddressLine1": "1 High Street",
+    "City": "Chelmsford",
+    "CountryCode": "GB",
+    "ZipCode": "CM1 1AA",
+    "PhoneNumber": "+44.1245000000",
+    "Email": "it@provider.example",
+}
+
+
 @pytest.fixture
 def rdap_server():
     state = RdapServer(port=0, answers=standard_rdap_answers())

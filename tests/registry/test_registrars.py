@@ -19,19 +19,7 @@ from provisioner.errors import ValidationError
 from provisioner.registry.registrars import Completion, RegistrarError, build
 from provisioner.registry.registrars.manual import ManualRegistrar
 from provisioner.registry.registrars.route53domains import Route53DomainsRegistrar
-
-CONTACT = {
-    "FirstName": "Terry",
-    "LastName": "Technician",
-    "ContactType": "COMPANY",
-    "OrganizationName": "Schools IT",
-    "AddressLine1": "1 High Street",
-    "City": "Chelmsford",
-    "CountryCode": "GB",
-    "ZipCode": "CM1 1AA",
-    "PhoneNumber": "+44.1245000000",
-    "Email": "it@provider.example",
-}
+from tests.registry.conftest import CONTACT
 
 
 def stubbed():

@@ -18,19 +18,7 @@ from provisioner.registry.lifecycle_models import RegistrationRequest
 from provisioner.registry.models import Domain
 from provisioner.registry.quotes import set_price
 from provisioner.schools.models import School
-
-CONTACT = {
-    "FirstName": "Terry",
-    "LastName": "Technician",
-    "ContactType": "COMPANY",
-    "OrganizationName": "Schools IT",
-    "AddressLine1": "1 High Street",
-    "City": "Chelmsford",
-    "CountryCode": "GB",
-    "ZipCode": "CM1 1AA",
-    "PhoneNumber": "+44.1245000000",
-    "Email": "it@provider.example",
-}
+from tests.registry.conftest import CONTACT
 
 
 @pytest.fixture
